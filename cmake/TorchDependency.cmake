@@ -30,7 +30,14 @@ add_library(mdetr::torch ALIAS mdetr_torch)
 if(MDETR_CUDA)
   list(APPEND CMAKE_PREFIX_PATH "${MDETR_TORCH_CMAKE_DIR}")
   find_package(CUDAToolkit REQUIRED)
+  # Torch's CMake reads its own arch list (and warns about CMAKE_CUDA_ARCHITECTURES); H100/H200.
+  if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+    set(ENV{TORCH_CUDA_ARCH_LIST} "9.0")
+  endif()
+  set(_mdetr_cuda_archs ${CMAKE_CUDA_ARCHITECTURES})
+  unset(CMAKE_CUDA_ARCHITECTURES)
   find_package(Torch REQUIRED)
+  set(CMAKE_CUDA_ARCHITECTURES ${_mdetr_cuda_archs})
   # NCCL and cuDNN ship with the toolkit on our machines. Torch loads its own NCCL (same 2.28 line)
   # from the nvidia-nccl wheel; we talk to NCCL only through c10d, so we check for the toolkit copy
   # but never link it (two NCCLs in one process break communicator setup).

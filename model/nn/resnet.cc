@@ -1,0 +1,92 @@
+#include "model/nn/resnet.h"
+
+namespace mdetr::model {
+namespace {
+
+torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad, int64_t dilation = 1) {
+  return torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).dilation(dilation).bias(false));
+}
+
+}  // namespace
+
+ResNetBlockImpl::ResNetBlockImpl(bool bottleneck, int64_t in, int64_t planes, int64_t stride, int64_t dilation,
+                                 bool downsample)
+    : bottleneck_(bottleneck) {
+  const int64_t expansion = bottleneck ? 4 : 1;
+  if (bottleneck) {
+    conv1_ = register_module("conv1", Conv(in, planes, 1, 1, 0));
+    bn1_ = register_module("bn1", FrozenBatchNorm2d(planes));
+    conv2_ = register_module("conv2", Conv(planes, planes, 3, stride, dilation, dilation));
+    bn2_ = register_module("bn2", FrozenBatchNorm2d(planes));
+    conv3_ = register_module("conv3", Conv(planes, planes * expansion, 1, 1, 0));
+    bn3_ = register_module("bn3", FrozenBatchNorm2d(planes * expansion));
+  } else {
+    conv1_ = register_module("conv1", Conv(in, planes, 3, stride, dilation, dilation));
+    bn1_ = register_module("bn1", FrozenBatchNorm2d(planes));
+    conv2_ = register_module("conv2", Conv(planes, planes, 3, 1, dilation, dilation));
+    bn2_ = register_module("bn2", FrozenBatchNorm2d(planes));
+  }
+  if (downsample) {
+    downsample_ = register_module(
+        "downsample", torch::nn::Sequential(Conv(in, planes * expansion, 1, stride, 0),
+                                            FrozenBatchNorm2d(planes * expansion)));
+  }
+}
+
+torch::Tensor ResNetBlockImpl::forward(const torch::Tensor& x) {
+  auto out = torch::relu(bn1_(conv1_(x)));
+  out = bn2_(conv2_(out));
+  if (bottleneck_) out = bn3_(conv3_(torch::relu(out)));
+  const auto identity = downsample_ ? downsample_->forward(x) : x;
+  return torch::relu(out + identity);
+}
+
+ResNetSpec ResNetSpecFor(const std::string& name) {
+  if (name == "resnet18") return {false, {2, 2, 2, 2}};
+  if (name == "resnet34") return {false, {3, 4, 6, 3}};
+  if (name == "resnet50") return {true, {3, 4, 6, 3}};
+  if (name == "resnet101") return {true, {3, 4, 23, 3}};
+  TORCH_CHECK(false, "unknown ResNet '", name, "' (expected resnet18, resnet34, resnet50 or resnet101)");
+}
+
+ResNetImpl::ResNetImpl(const ResNetSpec& spec, bool dilation_in_layer4) {
+  conv1_ = register_module("conv1", Conv(3, 64, 7, 2, 3));
+  bn1_ = register_module("bn1", FrozenBatchNorm2d(64));
+  const int64_t expansion = spec.bottleneck ? 4 : 1;
+  int64_t in = 64;
+  int64_t dilation = 1;
+  const int64_t planes_per_layer[4] = {64, 128, 256, 512};
+  for (int layer = 0; layer < 4; ++layer) {
+    const int64_t planes = planes_per_layer[layer];
+    int64_t stride = layer == 0 ? 1 : 2;
+    int64_t block_dilation = dilation;
+    if (layer == 3 && dilation_in_layer4) {
+      dilation *= stride;  // torchvision's replace_stride_with_dilation: first block keeps the old dilation
+      stride = 1;
+    }
+    torch::nn::Sequential seq;
+    for (int b = 0; b < spec.blocks[static_cast<size_t>(layer)]; ++b) {
+      const bool first = b == 0;
+      const bool down = first && (stride != 1 || in != planes * expansion);
+      seq->push_back(ResNetBlock(spec.bottleneck, in, planes, first ? stride : 1, first ? block_dilation : dilation,
+                                 down));
+      in = planes * expansion;
+    }
+    layers_.push_back(register_module("layer" + std::to_string(layer + 1), seq));
+    channels_.push_back(in);
+  }
+}
+
+std::vector<torch::Tensor> ResNetImpl::forward(const torch::Tensor& x, bool all_levels) {
+  auto out = torch::relu(bn1_(conv1_(x)));
+  out = torch::max_pool2d(out, 3, 2, 1);
+  std::vector<torch::Tensor> levels;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    out = layers_[i]->forward(out);
+    if (all_levels || i + 1 == layers_.size()) levels.push_back(out);
+  }
+  return levels;
+}
+
+}  // namespace mdetr::model

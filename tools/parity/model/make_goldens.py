@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Goldens for the C++ MDETR from the reference implementation (github ashkamath/mdetr).
+
+Builds the reference model for a named configuration, fills every tensor of its state dict with
+the formula of model/nn/synthetic_weights.cc (the same torch kernels on both sides, so the
+weights are bit-identical without shipping them), runs it on real images from ../shared/data with
+real captions, and writes the inputs and every intermediate output as a flat {name: tensor} file
+(torch.save) that the C++ tests read. It can also write the weights as a checkpoint in the
+reference's own format ({"model": state_dict, "model_ema": None, "args": Namespace, "epoch": 0}).
+
+The reference checkout stays outside the repository; pass its path:
+  .venv/bin/python tools/parity/model/make_goldens.py --reference /path/to/mdetr \
+      --config tiny --out tests/data/model/tiny_goldens.pt [--checkpoint out/parity/tiny.pth]
+Needs: torch, torchvision, transformers, timm==0.4.12, pillow, pycocotools (scripts/versions.env).
+"""
+import argparse
+import math
+import os
+import sys
+import tempfile
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+SHARED = os.path.abspath(os.path.join(ROOT, "..", "shared", "data"))
+
+# Model configurations. "tiny" is the committed CPU parity config; the others are the released
+# architectures (run as slow tests when their goldens are in the cache folder).
+CONFIGS = {
+    "tiny": dict(backbone="resnet18", hidden_dim=64, nheads=4, enc_layers=2, dec_layers=2, dim_feedforward=128,
+                 num_queries=16, text=dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                           intermediate_size=128), image_short_side=128, image_max_size=200),
+    "r101": dict(backbone="resnet101", hidden_dim=256, nheads=8, enc_layers=6, dec_layers=6, dim_feedforward=2048,
+                 num_queries=100, text=dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                                            intermediate_size=3072), image_short_side=800, image_max_size=1333),
+}
+
+CAPTIONS = [
+    "two cats lying on a pink blanket next to two remote controls",
+    "A man in a blue shirt is standing on a ladder cleaning windows.",
+]
+IMAGES = [
+    os.path.join(SHARED, "coco", "000000039769.png"),
+    os.path.join(SHARED, "flickr30k_entities", "images"),  # first jpg in the folder
+]
+
+
+def fnv1a64(text):
+    h = 0xCBF29CE484222325
+    for b in text.encode("utf-8"):
+        h ^= b
+        h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def synthetic_tensor(name, shape):
+    """Twin of model/nn/synthetic_weights.cc: must stay identical."""
+    phase = (fnv1a64(name) % 10007) / 10007.0 * 2 * math.pi
+    numel = 1
+    for d in shape:
+        numel *= d
+    s = torch.sin(torch.arange(numel, dtype=torch.float64) * 1.618033988749895 + phase)
+    if name.endswith("running_var"):
+        v = 1.0 + 0.25 * s
+    elif name.endswith("running_mean"):
+        v = 0.1 * s
+    elif len(shape) == 1 and name.endswith("weight"):
+        v = 1.0 + 0.1 * s
+    elif len(shape) <= 1:
+        v = 0.02 * s
+    else:
+        v = s / math.sqrt(numel // shape[0])
+    return v.to(torch.float32).reshape(shape)
+
+
+def import_reference(path):
+    import torchvision
+    # util/misc.py parses torchvision.__version__[:3] as a float to pick old private imports; a
+    # modern "0.2x" reads as 0.2. Present a version it treats as modern while importing.
+    real_version = torchvision.__version__
+    torchvision.__version__ = "0.9.0"
+    sys.path.insert(0, path)
+    import main as reference_main  # noqa: E402
+    from models import build_model  # noqa: E402
+    from util.misc import NestedTensor  # noqa: E402
+    torchvision.__version__ = real_version
+    return reference_main, build_model, NestedTensor
+
+
+def make_text_encoder_dir(cfg, tmp):
+    from transformers import RobertaConfig, RobertaModel
+    tok_dir = os.path.join(SHARED, "tokenizer", "roberta-base")
+    conf = RobertaConfig(vocab_size=50265, max_position_embeddings=514, type_vocab_size=1, pad_token_id=1,
+                         bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5, **cfg["text"])
+    RobertaModel(conf).save_pretrained(tmp)
+    for f in ("vocab.json", "merges.txt"):
+        with open(os.path.join(tok_dir, f), "rb") as src, open(os.path.join(tmp, f), "wb") as dst:
+            dst.write(src.read())
+    return tmp
+
+
+def load_images(cfg):
+    from PIL import Image
+    import torchvision.transforms.functional as F
+    tensors = []
+    for p in IMAGES:
+        if os.path.isdir(p):
+            p = os.path.join(p, sorted(f for f in os.listdir(p) if f.endswith(".jpg"))[0])
+        img = Image.open(p).convert("RGB")
+        w, h = img.size
+        scale = cfg["image_short_side"] / min(w, h)
+        if max(w, h) * scale > cfg["image_max_size"]:
+            scale = cfg["image_max_size"] / max(w, h)
+        size = (int(round(h * scale)), int(round(w * scale)))
+        t = F.to_tensor(F.resize(img, size))
+        tensors.append(F.normalize(t, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]))
+    return tensors
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reference", required=True, help="path of a checkout of the MDETR reference")
+    ap.add_argument("--config", default="tiny", choices=sorted(CONFIGS))
+    ap.add_argument("--out", required=True, help="goldens file to write (torch.save of a flat dict)")
+    ap.add_argument("--checkpoint", help="also write the weights as a reference-format .pth checkpoint")
+    opts = ap.parse_args()
+    cfg = CONFIGS[opts.config]
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    reference_main, build_model, NestedTensor = import_reference(os.path.abspath(opts.reference))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        text_dir = make_text_encoder_dir(cfg, tmp)
+        args = reference_main.get_args_parser().parse_args(["--dataset_config", "unused.json"])
+        args.device = "cpu"
+        args.backbone = cfg["backbone"]
+        args.lr_backbone = 1e-5
+        args.hidden_dim = cfg["hidden_dim"]
+        args.nheads = cfg["nheads"]
+        args.enc_layers = cfg["enc_layers"]
+        args.dec_layers = cfg["dec_layers"]
+        args.dim_feedforward = cfg["dim_feedforward"]
+        args.num_queries = cfg["num_queries"]
+        args.text_encoder_type = text_dir
+        args.combine_datasets = ["flickr"]
+        # The reference asks torchvision for ImageNet weights (a download); every weight is
+        # overwritten below, so build the networks without them.
+        import torchvision.models
+        for arch in ("resnet18", "resnet34", "resnet50", "resnet101"):
+            original = getattr(torchvision.models, arch)
+            setattr(torchvision.models, arch,
+                    lambda *a, _f=original, pretrained=False, **kw: _f(*a, weights=None, **kw))
+        model, _, _, _, _ = build_model(args)
+        tokenizer = model.transformer.tokenizer
+
+    state = model.state_dict()
+    with torch.no_grad():
+        for name, t in state.items():
+            if t.is_floating_point():
+                t.copy_(synthetic_tensor(name, list(t.shape)))
+    model.eval()
+
+    images = load_images(cfg)
+    samples = NestedTensor.from_tensor_list(images)
+    captured = {}
+    model.transformer.text_encoder.register_forward_hook(
+        lambda m, i, o: captured.__setitem__("text_hidden", o.last_hidden_state.detach().clone()))
+    with torch.no_grad():
+        feats, pos = model.backbone(samples)
+        cache = model(samples, CAPTIONS, encode_and_save=True)
+        out = model(samples, CAPTIONS, encode_and_save=False, memory_cache=cache)
+    tok = tokenizer.batch_encode_plus(CAPTIONS, padding="longest", return_tensors="pt")
+
+    g = {
+        "input.images": samples.tensors, "input.mask": samples.mask,
+        "input.input_ids": tok["input_ids"], "input.attention_mask": tok["attention_mask"],
+        "backbone.features": feats[-1].tensors, "backbone.mask": feats[-1].mask, "backbone.pos": pos[-1],
+        "text.hidden": captured["text_hidden"],
+        "cache.text_memory_resized": cache["text_memory_resized"], "cache.text_memory": cache["text_memory"],
+        "cache.img_memory": cache["img_memory"], "cache.mask": cache["mask"],
+        "out.pred_logits": out["pred_logits"], "out.pred_boxes": out["pred_boxes"],
+        "out.proj_queries": out["proj_queries"], "out.proj_tokens": out["proj_tokens"],
+    }
+    for i, aux in enumerate(out.get("aux_outputs", [])):
+        g[f"aux.{i}.pred_logits"] = aux["pred_logits"]
+        g[f"aux.{i}.pred_boxes"] = aux["pred_boxes"]
+        g[f"aux.{i}.proj_queries"] = aux["proj_queries"]
+    g = {k: v.contiguous() for k, v in g.items()}
+    os.makedirs(os.path.dirname(os.path.abspath(opts.out)), exist_ok=True)
+    torch.save(g, opts.out)
+    print(f"wrote {len(g)} tensors to {opts.out} ({os.path.getsize(opts.out) / 1e6:.2f} MB)")
+    if opts.checkpoint:
+        os.makedirs(os.path.dirname(os.path.abspath(opts.checkpoint)), exist_ok=True)
+        args.text_encoder_type = "roberta-base"
+        torch.save({"model": model.state_dict(), "model_ema": None, "args": args, "epoch": 0}, opts.checkpoint)
+        print(f"wrote reference-format checkpoint {opts.checkpoint}")
+
+
+if __name__ == "__main__":
+    main()
