@@ -1,0 +1,83 @@
+// RoBERTa's tokenizer as MDETR uses it: Hugging Face's RobertaTokenizerFast with
+// add_prefix_space=False and trim_offsets=True, on the GPT-2 byte-level BPE files.
+//
+//   * Special tokens written in the text ("<s>", "<pad>", "</s>", "<unk>", "<mask>") become their
+//     ids; "<mask>" also swallows the whitespace before it (lstrip), as in Hugging Face.
+//   * The rest is split by the GPT-2 pre-tokenisation regex, each piece's bytes BPE-encoded.
+//   * A single caption becomes <s> ... </s>; a batch is padded with <pad> to the longest caption.
+//   * Nothing is truncated. A caller that needs a limit (MDETR's 256 positive-map slots) asks for
+//     it and gets OUT_OF_RANGE instead of a silently cut caption.
+//
+// Thread-safe: one tokenizer may encode from many threads at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "model/text/bpe.h"
+#include "model/text/encoding.h"
+#include "model/text/utf8.h"
+#include "model/text/vocab_files.h"
+
+namespace mdetr::text {
+
+struct EncodeOptions {
+  // When set, captions with more tokens than this (counting <s> and </s>) are an error.
+  std::optional<int64_t> max_tokens;
+};
+
+class RobertaTokenizer {
+ public:
+  // Reads `dir`/vocab.json and `dir`/merges.txt.
+  static Result<RobertaTokenizer> FromDirectory(const std::string& dir);
+  static Result<RobertaTokenizer> FromFiles(const std::string& vocab_json_path, const std::string& merges_txt_path);
+  // From parsed files; the special tokens must be in `vocab`.
+  static Result<RobertaTokenizer> Create(const Vocabulary& vocab, const std::vector<MergeRule>& merges,
+                                         const std::string& merges_source);
+
+  // INVALID_ARGUMENT for text that is not UTF-8; OUT_OF_RANGE past options.max_tokens.
+  Result<Encoding> Encode(std::string_view text, const EncodeOptions& options = {}) const;
+  // padding="longest"; fails as a whole, naming the caption, if any caption fails.
+  Result<BatchEncoding> EncodeBatch(const std::vector<std::string>& texts, const EncodeOptions& options = {}) const;
+
+  // Ids of the special tokens, from the vocabulary (roberta-base: 0, 1, 2, 3, 50264).
+  int64_t bos_id() const { return bos_id_; }
+  int64_t pad_id() const { return pad_id_; }
+  int64_t eos_id() const { return eos_id_; }
+  int64_t unk_id() const { return unk_id_; }
+  int64_t mask_id() const { return mask_id_; }
+
+  int64_t vocab_size() const { return static_cast<int64_t>(id_to_token_.size()); }
+  std::optional<int64_t> TokenToId(std::string_view token) const;
+  // The vocabulary spelling of `id` (byte-level alphabet, e.g. "Ġcat"); empty if unknown.
+  const std::string& IdToToken(int64_t id) const;
+
+ private:
+  struct SpecialToken {
+    std::string text;
+    int64_t id;
+    bool strip_left;  // swallow the whitespace before it
+  };
+
+  explicit RobertaTokenizer(BytePairEncoder bpe) : bpe_(std::move(bpe)) {}
+  // Pre-tokenises and BPE-encodes code points [begin, end) of `text`, appending to `out`.
+  void EncodeOrdinaryText(std::string_view text, const DecodedText& decoded, int32_t begin, int32_t end,
+                          Encoding* out) const;
+
+  BytePairEncoder bpe_;
+  std::vector<std::string> id_to_token_;
+  Vocabulary vocab_;
+  std::vector<SpecialToken> specials_;
+  int64_t bos_id_ = 0;
+  int64_t pad_id_ = 0;
+  int64_t eos_id_ = 0;
+  int64_t unk_id_ = 0;
+  int64_t mask_id_ = 0;
+};
+
+}  // namespace mdetr::text
