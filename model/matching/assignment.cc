@@ -133,6 +133,10 @@ Result<Assignment> AssignmentSolver::SolveImpl(CostMatrixView<T> cost, const Ass
   for (int64_t k = 0; k < n; ++k) {
     result.total_cost += static_cast<double>(cost.at(result.row_ind[k], result.col_ind[k]));
   }
+  if (!std::isfinite(result.total_cost)) {
+    return OutOfRangeError("cost matrix " + ShapeText(cost.rows, cost.cols) +
+                           ": the optimal total cost overflows double; expected costs of a smaller range");
+  }
   return result;
 }
 
