@@ -1,0 +1,611 @@
+#include "coordinator/scheduler/scheduler.h"
+
+#include <algorithm>
+#include <cassert>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "common/ids.h"
+
+namespace mdetr::scheduler {
+
+// One kind of unit (GPUs or CPU slots). The two kinds never share a unit, so each has its own
+// queue and its own passes. The per-worker arrays are the state of the last pass; as long as the
+// pool is not dirty, a task appended at the end of the queue can be considered on its own and the
+// outcome is the same as a full pass.
+struct Scheduler::Pool {
+  bool gpus = true;
+  std::set<std::pair<QueueKey, int>> queue;
+  bool dirty = true;        // resources were freed or the queue changed ahead of its end
+  bool shape_dirty = true;  // workers came, went or changed state
+
+  std::vector<int> eligible;  // schedulable workers with capacity of this kind
+  std::unordered_map<std::string, std::vector<int>> labeled_eligible;  // by label selector
+
+  std::vector<int> capacity;  // per worker, 0 when not schedulable
+  std::vector<int> free;      // units not held by running attempts
+  std::vector<int> reserved;  // units held back for blocked tasks ahead in the queue
+  std::vector<int> avail;     // max(0, free - reserved): what the next task may take
+  std::vector<int> room;      // capacity - reserved: what the next blocked task may reserve
+  int64_t total_avail = 0;
+
+  struct Reservation {
+    int task;
+    int worker;
+    int units;
+  };
+  std::vector<Reservation> reservations;
+
+  // Within a pass, avail and room only shrink, so once a task of some shape (without labels)
+  // could not be placed, no later one of the same shape can; likewise for reserving.
+  struct ShapeMemo {
+    int ranks;
+    int units_per_rank;
+    bool cannot_place;
+    bool cannot_reserve;
+  };
+  std::vector<ShapeMemo> memo;
+
+  int UnitsOf(const WorkerSpec& spec) const { return gpus ? spec.gpus : spec.cpu_slots; }
+  int FreeOf(const WorkerRecord& w) const { return gpus ? w.free_gpus : w.free_cpus; }
+  void SetAvail(int worker) {
+    const int now = std::max(0, free[worker] - reserved[worker]);
+    total_avail += now - avail[worker];
+    avail[worker] = now;
+  }
+  ShapeMemo* FindMemo(const TaskSpec& spec) {
+    if (!spec.required_labels.empty()) return nullptr;
+    for (ShapeMemo& m : memo) {
+      if (m.ranks == spec.ranks && m.units_per_rank == spec.units_per_rank()) return &m;
+    }
+    memo.push_back({spec.ranks, spec.units_per_rank(), false, false});
+    return &memo.back();
+  }
+};
+
+namespace {
+
+std::string LabelText(const Labels& labels) {
+  std::string out;
+  for (const auto& [key, value] : labels) {
+    if (!out.empty()) out += ",";
+    out += key + "=" + value;
+  }
+  return out;
+}
+
+const char* UnitName(const TaskSpec& spec) { return spec.uses_gpus() ? "GPUs" : "CPU slots"; }
+
+// Takes the `count` lowest set bits of `*mask` out of it and returns them.
+uint64_t TakeLowestBits(uint64_t* mask, int count) {
+  uint64_t taken = 0;
+  for (int i = 0; i < count; ++i) {
+    const uint64_t bit = *mask & (~*mask + 1);
+    taken |= bit;
+    *mask &= ~bit;
+  }
+  return taken;
+}
+
+std::vector<int> BitIndices(uint64_t mask) {
+  std::vector<int> out;
+  for (int i = 0; mask != 0; ++i, mask >>= 1) {
+    if (mask & 1) out.push_back(i);
+  }
+  return out;
+}
+
+uint64_t AllGpus(int gpus) { return gpus >= 64 ? ~uint64_t{0} : (uint64_t{1} << gpus) - 1; }
+
+int& FailureCount(TaskRecord& task, FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kPreempted: return task.preempted_failures;
+    case FailureKind::kInfrastructure: return task.infrastructure_failures;
+    case FailureKind::kUserError: break;
+  }
+  return task.user_failures;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(SchedulerConfig config)
+    : config_(config), gpu_pool_(std::make_unique<Pool>()), cpu_pool_(std::make_unique<Pool>()) {
+  cpu_pool_->gpus = false;
+}
+
+Scheduler::~Scheduler() = default;
+
+Status Scheduler::Handle(const Event& event, std::vector<Action>* actions) {
+  Status status;
+  if (const auto* e = std::get_if<SubmitTask>(&event)) {
+    Submit(e->spec, actions);
+  } else if (const auto* c = std::get_if<CancelTask>(&event)) {
+    status = Cancel(c->task, actions);
+  } else if (const auto* j = std::get_if<WorkerJoined>(&event)) {
+    status = Join(j->spec, actions);
+  } else if (const auto* l = std::get_if<WorkerLost>(&event)) {
+    status = Lose(l->worker, actions);
+  } else if (const auto* d = std::get_if<WorkerDrain>(&event)) {
+    status = Drain(d->worker);
+  } else if (const auto* r = std::get_if<WorkerRelease>(&event)) {
+    status = Release(r->worker);
+  } else if (const auto* f = std::get_if<TaskFinished>(&event)) {
+    Finish(*f, actions);
+  }
+  Schedule(actions);
+  return status;
+}
+
+// ---- Submissions --------------------------------------------------------------------------------
+
+void Scheduler::Submit(const TaskSpec& spec, std::vector<Action>* actions) {
+  if (auto it = task_index_.find(spec.id); it != task_index_.end()) {
+    // Idempotent: the same submission again changes nothing; a different task under a taken id
+    // is refused without touching the first one.
+    if (!(tasks_[it->second].spec == spec)) {
+      actions->push_back(RejectTask{spec.id, RejectCode::kDuplicateId,
+                                    fmt::format("task id '{}' is already used by a different task ({}); "
+                                                "submit under a new id",
+                                                spec.id, TaskStateName(tasks_[it->second].state))});
+    }
+    return;
+  }
+  if (!CheckSubmission(spec, actions)) return;
+  const int index = static_cast<int>(tasks_.size());
+  TaskRecord record;
+  record.spec = spec;
+  record.queue_seq = next_queue_seq_++;
+  tasks_.push_back(std::move(record));
+  task_options_.push_back(UnitsPerNodeOptions(spec.ranks, spec.units_per_rank()));
+  task_index_.emplace(spec.id, index);
+  Pool& pool = PoolFor(spec);
+  Enqueue(index);
+  // Fast path: a task that lands at the end of a clean queue is considered on its own against the
+  // state left by the last pass, which is exactly what a full pass would do.
+  if (!pool.dirty && std::prev(pool.queue.end())->second == index) {
+    if (pool.total_avail > 0 && Consider(pool, index, actions)) pool.queue.erase(std::prev(pool.queue.end()));
+  } else {
+    pool.dirty = true;
+  }
+}
+
+bool Scheduler::CheckSubmission(const TaskSpec& spec, std::vector<Action>* actions) {
+  auto reject = [&](RejectCode code, std::string reason) {
+    actions->push_back(RejectTask{spec.id, code, std::move(reason)});
+    return false;
+  };
+  if (!IsValidId(spec.id)) {
+    return reject(RejectCode::kInvalidSpec,
+                  fmt::format("task id '{}': expected 3..64 of [a-z0-9-], starting with a letter", spec.id));
+  }
+  if (spec.ranks < 1 || spec.ranks > config_.max_ranks) {
+    return reject(RejectCode::kInvalidSpec,
+                  fmt::format("task {}: ranks = {}, expected 1..{}", spec.id, spec.ranks, config_.max_ranks));
+  }
+  if (spec.gpus_per_rank < 0 || spec.gpus_per_rank > kMaxGpusPerWorker || spec.cpus_per_rank < 0) {
+    return reject(RejectCode::kInvalidSpec,
+                  fmt::format("task {}: gpus_per_rank = {}, cpus_per_rank = {}, expected gpus_per_rank in "
+                              "0..{} and cpus_per_rank >= 0",
+                              spec.id, spec.gpus_per_rank, spec.cpus_per_rank, kMaxGpusPerWorker));
+  }
+  if ((spec.gpus_per_rank > 0) == (spec.cpus_per_rank > 0)) {
+    return reject(RejectCode::kInvalidSpec,
+                  fmt::format("task {}: a rank needs either GPUs or CPU slots, got gpus_per_rank = {} and "
+                              "cpus_per_rank = {}",
+                              spec.id, spec.gpus_per_rank, spec.cpus_per_rank));
+  }
+  if (spec.retries.preempted < 0 || spec.retries.infrastructure < 0 || spec.retries.user_error < 0) {
+    return reject(RejectCode::kInvalidSpec, fmt::format("task {}: retry budgets must be >= 0", spec.id));
+  }
+  for (const auto& [key, value] : spec.required_labels) {
+    if (key.empty()) return reject(RejectCode::kInvalidSpec, fmt::format("task {}: empty label key", spec.id));
+    bool known = false;
+    for (const WorkerRecord& w : workers_) {
+      if (!IsSchedulable(w)) continue;
+      auto it = w.spec.labels.find(key);
+      if (it != w.spec.labels.end() && it->second == value) {
+        known = true;
+        break;
+      }
+    }
+    if (!known) {
+      return reject(RejectCode::kUnknownLabels,
+                    fmt::format("task {}: no alive worker has label {}={}", spec.id, key, value));
+    }
+  }
+  Pool& pool = PoolFor(spec);
+  const std::vector<int>& eligible = EligibleWorkers(pool, spec);
+  if (eligible.empty()) {
+    if (!spec.required_labels.empty()) {
+      return reject(RejectCode::kUnknownLabels,
+                    fmt::format("task {}: no alive worker with {} has all the labels {}", spec.id,
+                                UnitName(spec), LabelText(spec.required_labels)));
+    }
+    return reject(RejectCode::kNeverFits, fmt::format("task {}: no alive worker has {}", spec.id, UnitName(spec)));
+  }
+  std::vector<int> capacity(workers_.size(), 0);
+  int largest = 0;
+  int64_t total = 0;
+  for (int w : eligible) {
+    capacity[w] = pool.UnitsOf(workers_[w].spec);
+    largest = std::max(largest, capacity[w]);
+    total += capacity[w];
+  }
+  const std::vector<int> options = UnitsPerNodeOptions(spec.ranks, spec.units_per_rank());
+  if (!fitter_.EverFits(options, spec.total_units(), eligible, capacity)) {
+    return reject(RejectCode::kNeverFits,
+                  fmt::format("task {}: needs {} {} ({} ranks x {}), more than any placement on the {} "
+                              "eligible workers can give (largest has {}, {} in all); a gang goes on one "
+                              "worker or is split evenly, in whole ranks, over several",
+                              spec.id, spec.total_units(), UnitName(spec), spec.ranks, spec.units_per_rank(),
+                              eligible.size(), largest, total));
+  }
+  return true;
+}
+
+Status Scheduler::Cancel(const TaskId& id, std::vector<Action>* actions) {
+  auto it = task_index_.find(id);
+  if (it == task_index_.end()) return NotFoundError(fmt::format("cancel: no task '{}'", id));
+  const int index = it->second;
+  TaskRecord& task = tasks_[index];
+  if (task.state == TaskState::kPending) {
+    Pool& pool = PoolFor(task.spec);
+    pool.queue.erase({QueueKey{-int64_t{task.spec.priority}, task.queue_seq}, index});
+    pool.dirty = true;
+  } else if (task.state == TaskState::kRunning) {
+    actions->push_back(KillFor(index, -1, "cancelled"));
+    FreeResources(index);
+  } else {
+    return Status::Ok();  // already over
+  }
+  task.state = TaskState::kCancelled;
+  return Status::Ok();
+}
+
+// ---- Workers ------------------------------------------------------------------------------------
+
+Status Scheduler::Join(const WorkerSpec& spec, std::vector<Action>* actions) {
+  if (spec.id.empty() || spec.id.size() > 255) {
+    return InvalidArgumentError(fmt::format("worker join: id '{}' must have 1..255 characters", spec.id));
+  }
+  if (spec.gpus < 0 || spec.gpus > kMaxGpusPerWorker || spec.cpu_slots < 0) {
+    return InvalidArgumentError(fmt::format("worker {}: gpus = {}, cpu_slots = {}, expected gpus in 0..{} and "
+                                            "cpu_slots >= 0",
+                                            spec.id, spec.gpus, spec.cpu_slots, kMaxGpusPerWorker));
+  }
+  for (const auto& [key, value] : spec.labels) {
+    if (key.empty()) return InvalidArgumentError(fmt::format("worker {}: empty label key", spec.id));
+  }
+  int index;
+  if (auto it = worker_index_.find(spec.id); it != worker_index_.end()) {
+    index = it->second;
+    WorkerRecord& w = workers_[index];
+    if (w.state != WorkerState::kLost && w.spec.incarnation == spec.incarnation) return Status::Ok();  // repeat
+    if (!w.tasks.empty()) {
+      // A new incarnation: the daemon restarted and its ranks died with it.
+      TearDownWorker(index, false, fmt::format("worker {} restarted", spec.id), actions);
+    }
+    if (w.state != WorkerState::kQuarantined) w.state = WorkerState::kAlive;
+  } else {
+    index = static_cast<int>(workers_.size());
+    workers_.emplace_back();
+    worker_index_.emplace(spec.id, index);
+  }
+  WorkerRecord& w = workers_[index];
+  w.spec = spec;
+  w.free_gpu_mask = AllGpus(spec.gpus);
+  w.free_gpus = spec.gpus;
+  w.free_cpus = spec.cpu_slots;
+  MarkShapeChanged();
+  return Status::Ok();
+}
+
+Status Scheduler::Lose(const WorkerId& id, std::vector<Action>* actions) {
+  auto it = worker_index_.find(id);
+  if (it == worker_index_.end()) return NotFoundError(fmt::format("worker lost: no worker '{}'", id));
+  WorkerRecord& w = workers_[it->second];
+  if (w.state == WorkerState::kLost) return Status::Ok();
+  TearDownWorker(it->second, true, fmt::format("worker {} lost", id), actions);
+  w.state = WorkerState::kLost;
+  MarkShapeChanged();
+  return Status::Ok();
+}
+
+Status Scheduler::Drain(const WorkerId& id) {
+  auto it = worker_index_.find(id);
+  if (it == worker_index_.end()) return NotFoundError(fmt::format("drain: no worker '{}'", id));
+  WorkerRecord& w = workers_[it->second];
+  if (w.state == WorkerState::kAlive) {
+    w.state = WorkerState::kDraining;
+    MarkShapeChanged();
+  }
+  return Status::Ok();
+}
+
+Status Scheduler::Release(const WorkerId& id) {
+  auto it = worker_index_.find(id);
+  if (it == worker_index_.end()) return NotFoundError(fmt::format("release: no worker '{}'", id));
+  WorkerRecord& w = workers_[it->second];
+  if (w.state == WorkerState::kQuarantined) {
+    w.state = WorkerState::kAlive;
+    w.consecutive_failures = 0;
+    MarkShapeChanged();
+  }
+  return Status::Ok();
+}
+
+void Scheduler::TearDownWorker(int worker, bool skip_worker, const std::string& reason,
+                               std::vector<Action>* actions) {
+  // Copy: failing an attempt edits the list.
+  const std::vector<int> victims = workers_[worker].tasks;
+  for (int task : victims) {
+    actions->push_back(KillFor(task, skip_worker ? worker : -1, reason));
+    FailAttempt(task, FailureKind::kInfrastructure, reason, actions);
+  }
+}
+
+// ---- Attempts -----------------------------------------------------------------------------------
+
+void Scheduler::Finish(const TaskFinished& report, std::vector<Action>* actions) {
+  auto it = task_index_.find(report.task);
+  if (it == task_index_.end()) return;
+  const int index = it->second;
+  TaskRecord& task = tasks_[index];
+  // Fencing: only the current attempt of a running task may end it.
+  if (task.state != TaskState::kRunning || task.attempt != report.attempt) return;
+
+  if (report.outcome == Outcome::kSucceeded) {
+    for (const RankSlot& r : task.ranks) workers_[r.worker].consecutive_failures = 0;
+    FreeResources(index);
+    task.state = TaskState::kSucceeded;
+    return;
+  }
+  FailureKind kind = FailureKind::kUserError;
+  if (report.outcome == Outcome::kPreempted) kind = FailureKind::kPreempted;
+  if (report.outcome == Outcome::kInfrastructure) kind = FailureKind::kInfrastructure;
+  if (kind == FailureKind::kInfrastructure) {
+    // Blame the named worker, or the only worker of a single-worker attempt; never guess.
+    int blamed = -1;
+    for (const RankSlot& r : task.ranks) {
+      if (report.failed_worker.empty() ? (blamed == -1 || blamed == r.worker)
+                                       : workers_[r.worker].spec.id == report.failed_worker) {
+        blamed = r.worker;
+        if (!report.failed_worker.empty()) break;
+      } else if (report.failed_worker.empty()) {
+        blamed = -1;
+        break;
+      }
+    }
+    if (blamed >= 0) {
+      WorkerRecord& w = workers_[blamed];
+      ++w.consecutive_failures;
+      if (w.consecutive_failures >= config_.quarantine_after_failures && w.state == WorkerState::kAlive) {
+        w.state = WorkerState::kQuarantined;
+        actions->push_back(QuarantineWorker{
+            w.spec.id, fmt::format("{} infrastructure failures in a row, the last in attempt {} of task {}",
+                                   w.consecutive_failures, report.attempt, report.task)});
+        MarkShapeChanged();
+      }
+    }
+  }
+  FailAttempt(index, kind, fmt::format("attempt {} ended: {}", report.attempt, FailureKindName(kind)), actions);
+}
+
+void Scheduler::FailAttempt(int index, FailureKind kind, const std::string& reason, std::vector<Action>* actions) {
+  TaskRecord& task = tasks_[index];
+  FreeResources(index);
+  int& count = FailureCount(task, kind);
+  ++count;
+  const int budget = task.spec.retries.For(kind);
+  if (count > budget) {
+    task.state = TaskState::kFailed;
+    actions->push_back(FailTask{task.spec.id, task.attempt, kind,
+                                fmt::format("{}; {} failures: {}, retry budget {} spent", reason,
+                                            FailureKindName(kind), count, budget)});
+    return;
+  }
+  task.state = TaskState::kPending;
+  Enqueue(index);
+  PoolFor(task.spec).dirty = true;
+  actions->push_back(RequeueTask{task.spec.id, task.attempt, kind, budget - count});
+}
+
+void Scheduler::FreeResources(int index) {
+  TaskRecord& task = tasks_[index];
+  for (const RankSlot& r : task.ranks) {
+    WorkerRecord& w = workers_[r.worker];
+    w.free_gpu_mask |= r.gpu_mask;
+    w.free_gpus += __builtin_popcountll(r.gpu_mask);
+    w.free_cpus += r.cpu_slots;
+    auto pos = std::find(w.tasks.begin(), w.tasks.end(), index);
+    if (pos != w.tasks.end()) {
+      *pos = w.tasks.back();
+      w.tasks.pop_back();
+    }
+  }
+  task.ranks.clear();
+  PoolFor(task.spec).dirty = true;
+}
+
+KillAttempt Scheduler::KillFor(int index, int skip_worker, const std::string& reason) const {
+  const TaskRecord& task = tasks_[index];
+  KillAttempt kill{task.spec.id, task.attempt, {}, reason};
+  int last = -1;
+  for (const RankSlot& r : task.ranks) {
+    // Ranks of one worker are adjacent, so comparing with the previous one lists each once.
+    if (r.worker != last && r.worker != skip_worker) kill.workers.push_back(workers_[r.worker].spec.id);
+    last = r.worker;
+  }
+  return kill;
+}
+
+void Scheduler::Enqueue(int index) {
+  const TaskRecord& task = tasks_[index];
+  PoolFor(task.spec).queue.insert({QueueKey{-int64_t{task.spec.priority}, task.queue_seq}, index});
+}
+
+Scheduler::Pool& Scheduler::PoolFor(const TaskSpec& spec) { return spec.uses_gpus() ? *gpu_pool_ : *cpu_pool_; }
+
+void Scheduler::MarkShapeChanged() {
+  for (Pool* pool : {gpu_pool_.get(), cpu_pool_.get()}) {
+    pool->dirty = true;
+    pool->shape_dirty = true;
+  }
+}
+
+bool Scheduler::MatchesLabels(const WorkerRecord& worker, const Labels& required) const {
+  for (const auto& [key, value] : required) {
+    auto it = worker.spec.labels.find(key);
+    if (it == worker.spec.labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+// ---- Passes -------------------------------------------------------------------------------------
+
+void Scheduler::Schedule(std::vector<Action>* actions) {
+  for (Pool* pool : {gpu_pool_.get(), cpu_pool_.get()}) {
+    if (pool->dirty) RunPass(*pool, actions);
+  }
+}
+
+const std::vector<int>& Scheduler::EligibleWorkers(Pool& pool, const TaskSpec& spec) {
+  if (pool.shape_dirty) {
+    pool.eligible.clear();
+    pool.labeled_eligible.clear();
+    for (int w = 0; w < static_cast<int>(workers_.size()); ++w) {
+      if (IsSchedulable(workers_[w]) && pool.UnitsOf(workers_[w].spec) > 0) pool.eligible.push_back(w);
+    }
+    pool.shape_dirty = false;
+  }
+  if (spec.required_labels.empty()) return pool.eligible;
+  const std::string key = LabelText(spec.required_labels);
+  auto [it, inserted] = pool.labeled_eligible.try_emplace(key);
+  if (inserted) {
+    for (int w : pool.eligible) {
+      if (MatchesLabels(workers_[w], spec.required_labels)) it->second.push_back(w);
+    }
+  }
+  return it->second;
+}
+
+void Scheduler::RunPass(Pool& pool, std::vector<Action>* actions) {
+  const size_t n = workers_.size();
+  pool.capacity.assign(n, 0);
+  pool.free.assign(n, 0);
+  pool.reserved.assign(n, 0);
+  pool.total_avail = 0;
+  static const TaskSpec kNoLabels;
+  for (int w : EligibleWorkers(pool, kNoLabels)) {
+    pool.capacity[w] = pool.UnitsOf(workers_[w].spec);
+    pool.free[w] = pool.FreeOf(workers_[w]);
+    pool.total_avail += pool.free[w];
+  }
+  pool.avail = pool.free;
+  pool.room = pool.capacity;
+  pool.reservations.clear();
+  pool.memo.clear();
+  pool.dirty = false;
+  for (auto it = pool.queue.begin(); it != pool.queue.end() && pool.total_avail > 0;) {
+    if (Consider(pool, it->second, actions)) {
+      it = pool.queue.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool Scheduler::Consider(Pool& pool, int index, std::vector<Action>* actions) {
+  const TaskSpec& spec = tasks_[index].spec;
+  Pool::ShapeMemo* memo = pool.FindMemo(spec);
+  if (memo != nullptr && memo->cannot_reserve) return false;  // implies it cannot be placed either
+  const std::vector<int>& eligible = EligibleWorkers(pool, spec);
+  const std::vector<int>& options = task_options_[index];
+  const int64_t total = spec.total_units();
+  if (memo == nullptr || !memo->cannot_place) {
+    if (total <= pool.total_avail && fitter_.Fit(options, total, eligible, pool.avail, &shares_)) {
+      Place(pool, index, shares_, actions);
+      return true;
+    }
+    // Reading through the pointer is safe: FindMemo appended nothing since.
+    if (memo != nullptr) memo->cannot_place = true;
+  }
+  if (!fitter_.Reserve(options, total, eligible, pool.room, pool.avail, &shares_)) {
+    if (memo != nullptr) memo->cannot_reserve = true;
+    return false;
+  }
+  for (const NodeShare& share : shares_) {
+    pool.reserved[share.node] += share.units;
+    pool.room[share.node] -= share.units;
+    pool.SetAvail(share.node);
+    pool.reservations.push_back({index, share.node, share.units});
+  }
+  return false;
+}
+
+void Scheduler::Place(Pool& pool, int index, const std::vector<NodeShare>& shares, std::vector<Action>* actions) {
+  TaskRecord& task = tasks_[index];
+  const TaskSpec& spec = task.spec;
+  task.state = TaskState::kRunning;
+  task.attempt = next_attempt_++;
+  task.ranks.clear();
+  PlaceTask place{spec.id, task.attempt, {}};
+  place.ranks.reserve(static_cast<size_t>(spec.ranks));
+  for (const NodeShare& share : shares) {
+    WorkerRecord& w = workers_[share.node];
+    const int ranks_here = share.units / spec.units_per_rank();
+    for (int r = 0; r < ranks_here; ++r) {
+      RankSlot slot{share.node, 0, 0};
+      RankPlacement rank{w.spec.id, {}, 0};
+      if (spec.uses_gpus()) {
+        slot.gpu_mask = TakeLowestBits(&w.free_gpu_mask, spec.gpus_per_rank);
+        w.free_gpus -= spec.gpus_per_rank;
+        rank.gpus = BitIndices(slot.gpu_mask);
+      } else {
+        slot.cpu_slots = spec.cpus_per_rank;
+        w.free_cpus -= spec.cpus_per_rank;
+        rank.cpu_slots = spec.cpus_per_rank;
+      }
+      task.ranks.push_back(slot);
+      place.ranks.push_back(std::move(rank));
+    }
+    w.tasks.push_back(index);
+    pool.free[share.node] -= share.units;
+    pool.SetAvail(share.node);
+  }
+  assert(static_cast<int>(task.ranks.size()) == spec.ranks);
+  actions->push_back(std::move(place));
+}
+
+// ---- Views --------------------------------------------------------------------------------------
+
+const TaskRecord* Scheduler::FindTask(const TaskId& id) const {
+  auto it = task_index_.find(id);
+  return it == task_index_.end() ? nullptr : &tasks_[it->second];
+}
+
+const WorkerRecord* Scheduler::FindWorker(const WorkerId& id) const {
+  auto it = worker_index_.find(id);
+  return it == worker_index_.end() ? nullptr : &workers_[it->second];
+}
+
+size_t Scheduler::pending_count() const { return gpu_pool_->queue.size() + cpu_pool_->queue.size(); }
+
+std::vector<TaskId> Scheduler::PendingOrder() const {
+  std::vector<TaskId> out;
+  for (const Pool* pool : {gpu_pool_.get(), cpu_pool_.get()}) {
+    for (const auto& [key, index] : pool->queue) out.push_back(tasks_[index].spec.id);
+  }
+  return out;
+}
+
+void Scheduler::ForEachReservation(const std::function<void(const TaskId&, const WorkerId&, int)>& fn) const {
+  for (const Pool* pool : {gpu_pool_.get(), cpu_pool_.get()}) {
+    for (const Pool::Reservation& r : pool->reservations) {
+      fn(tasks_[r.task].spec.id, workers_[r.worker].spec.id, r.units);
+    }
+  }
+}
+
+}  // namespace mdetr::scheduler

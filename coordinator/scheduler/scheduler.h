@@ -1,0 +1,119 @@
+// The coordinator's scheduling core: a deterministic state machine, events in, actions out.
+//
+// It reads no clock, opens no socket and starts no thread, so the daemon, the unit tests and the
+// simulated cluster drive the same code. Thread-compatible: one caller at a time.
+//
+// Policy, in order:
+//  * Queue order is priority (larger first), then first submission (FIFO). A requeued task keeps
+//    its place.
+//  * A gang is placed whole or not at all (placement.h): on one worker when one has room, else
+//    split evenly over workers; no GPU is ever given to two ranks.
+//  * Backfill without starvation: walking the queue, a task that cannot start reserves the
+//    capacity it will start on (the workers with the most free units now). Later tasks only use
+//    what is left after all reservations of tasks ahead of them, so a task never waits because a
+//    task behind it took capacity it could use, and a blocked gang starts at the latest when the
+//    current occupants of its reserved workers finish.
+//  * A task that cannot fit the current cluster shape even when it is empty is rejected at
+//    submission with the reason. A pending task that stops fitting (workers lost) keeps waiting
+//    without reserving anything, so it blocks nobody.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "coordinator/scheduler/actions.h"
+#include "coordinator/scheduler/events.h"
+#include "coordinator/scheduler/placement.h"
+#include "coordinator/scheduler/scheduler_state.h"
+
+namespace mdetr::scheduler {
+
+struct SchedulerConfig {
+  // A worker blamed for this many infrastructure failures in a row is quarantined.
+  int quarantine_after_failures = 3;
+  // Upper bound on the ranks of one gang; larger requests are rejected as invalid.
+  int max_ranks = 65536;
+};
+
+class Scheduler {
+ public:
+  explicit Scheduler(SchedulerConfig config = {});
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Applies one event and appends what to do to `actions`. A bad submission is answered with a
+  // RejectTask action. An event that names an unknown worker or task, or a malformed worker spec,
+  // returns an error and changes nothing. Stale reports (an old attempt) are ignored: OK, no action.
+  Status Handle(const Event& event, std::vector<Action>* actions);
+
+  // Read-only views, for status displays and checks. Null when unknown.
+  const TaskRecord* FindTask(const TaskId& id) const;
+  const WorkerRecord* FindWorker(const WorkerId& id) const;
+  const std::vector<WorkerRecord>& workers() const { return workers_; }
+  size_t pending_count() const;
+  // Pending tasks in the order they will be considered (GPU tasks, then CPU-slot tasks).
+  std::vector<TaskId> PendingOrder() const;
+  // The capacity held back for blocked tasks after the last scheduling pass: (task, worker,
+  // units), in queue order of the tasks.
+  void ForEachReservation(const std::function<void(const TaskId&, const WorkerId&, int)>& fn) const;
+
+ private:
+  // Queue order: (-priority, submission sequence).
+  using QueueKey = std::pair<int64_t, uint64_t>;
+  struct Pool;  // scheduling state of one kind of unit (GPUs or CPU slots)
+
+  // Event handlers.
+  void Submit(const TaskSpec& spec, std::vector<Action>* actions);
+  Status Cancel(const TaskId& id, std::vector<Action>* actions);
+  Status Join(const WorkerSpec& spec, std::vector<Action>* actions);
+  Status Lose(const WorkerId& id, std::vector<Action>* actions);
+  Status Drain(const WorkerId& id);
+  Status Release(const WorkerId& id);
+  void Finish(const TaskFinished& report, std::vector<Action>* actions);
+
+  // Returns the reason a spec is invalid or can never fit, or OK.
+  bool CheckSubmission(const TaskSpec& spec, std::vector<Action>* actions);
+  // Tears down every attempt with a rank on `worker`; `skip_worker` is not sent kills.
+  void TearDownWorker(int worker, bool skip_worker, const std::string& reason, std::vector<Action>* actions);
+  // Ends the running attempt of `task` as failed and requeues or fails it by its budget.
+  void FailAttempt(int task, FailureKind kind, const std::string& reason, std::vector<Action>* actions);
+  // Gives the resources of the running attempt back to its workers.
+  void FreeResources(int task);
+  KillAttempt KillFor(int task, int skip_worker, const std::string& reason) const;
+  void Enqueue(int task);
+  Pool& PoolFor(const TaskSpec& spec);
+  void MarkShapeChanged();
+
+  // Scheduling passes.
+  void Schedule(std::vector<Action>* actions);
+  void RunPass(Pool& pool, std::vector<Action>* actions);
+  // Places or reserves for one pending task; true if it was placed.
+  bool Consider(Pool& pool, int task, std::vector<Action>* actions);
+  void Place(Pool& pool, int task, const std::vector<NodeShare>& shares, std::vector<Action>* actions);
+  const std::vector<int>& EligibleWorkers(Pool& pool, const TaskSpec& spec);
+  bool IsSchedulable(const WorkerRecord& worker) const { return worker.state == WorkerState::kAlive; }
+  bool MatchesLabels(const WorkerRecord& worker, const Labels& required) const;
+
+  SchedulerConfig config_;
+  std::vector<WorkerRecord> workers_;
+  std::unordered_map<WorkerId, int> worker_index_;
+  std::vector<TaskRecord> tasks_;
+  std::unordered_map<TaskId, int> task_index_;
+  std::vector<std::vector<int>> task_options_;  // UnitsPerNodeOptions of each task, derived
+  uint64_t next_queue_seq_ = 1;
+  AttemptId next_attempt_ = 1;
+  std::unique_ptr<Pool> gpu_pool_;
+  std::unique_ptr<Pool> cpu_pool_;
+  GangFitter fitter_;
+  std::vector<NodeShare> shares_;  // scratch
+};
+
+}  // namespace mdetr::scheduler

@@ -1,0 +1,187 @@
+#include "coordinator/scheduler/sim/simulator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <queue>
+#include <random>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "coordinator/scheduler/sim/invariant_checker.h"
+
+namespace mdetr::scheduler::sim {
+namespace {
+
+constexpr SimTime kSecond = 1'000'000;
+
+struct Pending {
+  SimTime at;
+  uint64_t seq;
+  Event event;
+  bool operator>(const Pending& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+};
+
+class Loop {
+ public:
+  explicit Loop(const SimOptions& options)
+      : options_(options), rng_(options.workload.seed ^ 0x9e3779b97f4a7c15ULL), scheduler_(options.config),
+        checker_(&scheduler_) {}
+
+  SimReport Run() {
+    const WorkloadOptions& w = options_.workload;
+    std::vector<TaskArrival> arrivals = MakeTasks(w);
+    std::uniform_int_distribution<int> node_pick(0, w.nodes - 1);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    for (int n = 0; n < w.nodes; ++n) {
+      node_names_.push_back(fmt::format("node-{:03d}", n));
+      incarnation_.push_back(1);
+      Push(0, WorkerJoined{WorkerSpec{node_names_.back(), w.gpus_per_node, 0, {}, 1}});
+    }
+    for (int i = 0; i < w.flaky_nodes; ++i) flaky_.insert(node_names_[static_cast<size_t>(node_pick(rng_))]);
+    const SimTime horizon = arrivals.empty() ? 0 : arrivals.back().at;
+    for (const TaskArrival& a : arrivals) {
+      duration_[a.spec.id] = a.duration;
+      Push(a.at, SubmitTask{a.spec});
+      if (unit(rng_) < w.duplicate_probability) Push(a.at + kSecond, SubmitTask{a.spec});
+      if (unit(rng_) < w.cancel_probability) {
+        Push(a.at + static_cast<SimTime>(unit(rng_) * 2 * static_cast<double>(a.duration)), CancelTask{a.spec.id});
+      }
+    }
+    auto random_time = [&] { return static_cast<SimTime>(unit(rng_) * static_cast<double>(horizon)); };
+    for (int i = 0; i < w.worker_losses; ++i) {
+      const int n = node_pick(rng_);
+      const SimTime at = random_time();
+      Push(at, WorkerLost{node_names_[static_cast<size_t>(n)]});
+      rejoin_.push_back({at + 600 * kSecond, n});
+    }
+    for (int i = 0; i < w.drains; ++i) {
+      const int n = node_pick(rng_);
+      const SimTime at = random_time();
+      Push(at, WorkerDrain{node_names_[static_cast<size_t>(n)]});
+      rejoin_.push_back({at + 3600 * kSecond, n});
+    }
+    // Restarts get their incarnation when they happen, so they stay in order per node.
+    for (const auto& [at, n] : rejoin_) Push(at, WorkerJoined{WorkerSpec{node_names_[static_cast<size_t>(n)], 0, 0, {}, 0}});
+
+    std::vector<Action> actions;
+    while (!queue_.empty()) {
+      Pending next = queue_.top();
+      queue_.pop();
+      now_ = next.at;
+      if (auto* j = std::get_if<WorkerJoined>(&next.event); j != nullptr && j->spec.incarnation == 0) {
+        const size_t n = static_cast<size_t>(std::find(node_names_.begin(), node_names_.end(), j->spec.id) -
+                                             node_names_.begin());
+        j->spec = WorkerSpec{j->spec.id, w.gpus_per_node, 0, {}, ++incarnation_[n]};
+      }
+      if (const auto* s = std::get_if<SubmitTask>(&next.event)) submitted_at_.try_emplace(s->spec.id, now_);
+      actions.clear();
+      const auto start = std::chrono::steady_clock::now();
+      Status status = scheduler_.Handle(next.event, &actions);
+      const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+      report_.core_seconds += us * 1e-6;
+      ++report_.steps;
+      if (!status.ok()) report_.violations.push_back("event refused: " + status.ToString());
+      if (options_.check_invariants) {
+        checker_.Check(next.event, actions);
+        if (options_.check_books_every > 0 && report_.steps % options_.check_books_every == 0) checker_.CheckBooks();
+      }
+      const bool is_submit = std::holds_alternative<SubmitTask>(next.event);
+      for (const Action& a : actions) Play(a, is_submit, us);
+      report_.max_pending = std::max(report_.max_pending, scheduler_.pending_count());
+    }
+    if (options_.check_invariants) checker_.CheckBooks();
+    for (const TaskArrival& a : arrivals) {
+      const TaskRecord* t = scheduler_.FindTask(a.spec.id);
+      if (t == nullptr) continue;
+      if (!IsTerminal(t->state)) ++report_.unfinished;
+      report_.succeeded += t->state == TaskState::kSucceeded;
+      report_.cancelled += t->state == TaskState::kCancelled;
+    }
+    report_.simulated_hours = static_cast<double>(now_) / 3600e6;
+    for (const std::string& v : checker_.violations()) report_.violations.push_back(v);
+    return std::move(report_);
+  }
+
+ private:
+  template <typename E>
+  void Push(SimTime at, E event) {
+    queue_.push(Pending{at, seq_++, Event(std::move(event))});
+  }
+
+  // The workers' side of an action.
+  void Play(const Action& action, bool during_submit, double handle_us) {
+    ++report_.decisions;
+    if (const auto* p = std::get_if<PlaceTask>(&action)) {
+      ++report_.placements;
+      if (placed_once_.insert(p->task).second) {
+        report_.wait_s.push_back(static_cast<double>(now_ - submitted_at_[p->task]) / kSecond);
+        (during_submit ? report_.submit_to_place_us : report_.freed_to_place_us).push_back(handle_us);
+      }
+      RunAttempt(*p);
+    } else if (std::holds_alternative<RequeueTask>(action)) {
+      ++report_.requeued;
+    } else if (std::holds_alternative<FailTask>(action)) {
+      ++report_.failed;
+    } else if (std::holds_alternative<RejectTask>(action)) {
+      ++report_.rejected;
+    } else if (const auto* q = std::get_if<QuarantineWorker>(&action)) {
+      ++report_.quarantined;
+      Push(now_ + 2 * 3600 * kSecond, WorkerRelease{q->worker});
+    }
+  }
+
+  void RunAttempt(const PlaceTask& p) {
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const SimTime duration = duration_[p.task];
+    TaskFinished done{p.task, p.attempt, Outcome::kSucceeded, ""};
+    SimTime at = now_ + duration;
+    for (const RankPlacement& r : p.ranks) {
+      if (flaky_.count(r.worker)) {
+        done.outcome = Outcome::kInfrastructure;
+        done.failed_worker = r.worker;
+        at = now_ + 30 * kSecond;
+        break;
+      }
+    }
+    if (done.outcome == Outcome::kSucceeded && unit(rng_) < options_.workload.failure_probability) {
+      const Outcome kinds[] = {Outcome::kPreempted, Outcome::kInfrastructure, Outcome::kUserError};
+      done.outcome = kinds[std::uniform_int_distribution<int>(0, 2)(rng_)];
+      done.failed_worker = p.ranks[std::uniform_int_distribution<size_t>(0, p.ranks.size() - 1)(rng_)].worker;
+      at = now_ + static_cast<SimTime>(unit(rng_) * static_cast<double>(duration));
+    }
+    Push(at, done);
+    // A duplicated report, arriving after the first: it must change nothing.
+    if (unit(rng_) < options_.workload.duplicate_probability) Push(at + 5 * kSecond, done);
+  }
+
+  const SimOptions& options_;
+  std::mt19937_64 rng_;
+  Scheduler scheduler_;
+  InvariantChecker checker_;
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> queue_;
+  uint64_t seq_ = 0;
+  SimTime now_ = 0;
+  std::vector<std::string> node_names_;
+  std::vector<uint64_t> incarnation_;
+  std::vector<std::pair<SimTime, int>> rejoin_;
+  std::set<std::string> flaky_;
+  std::unordered_map<std::string, SimTime> duration_;
+  std::unordered_map<std::string, SimTime> submitted_at_;
+  std::set<std::string> placed_once_;
+  SimReport report_;
+};
+
+}  // namespace
+
+SimReport RunSimulation(const SimOptions& options) { return Loop(options).Run(); }
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  const auto k = static_cast<size_t>(std::clamp(p / 100.0, 0.0, 1.0) * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), values.begin() + static_cast<long>(k), values.end());
+  return values[k];
+}
+
+}  // namespace mdetr::scheduler::sim
