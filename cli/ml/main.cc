@@ -4,6 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#if MDETR_HAS_PREDICT
+#include "cli/ml/predict_command.h"
+#endif
+
 namespace {
 
 int RunInfo() {
@@ -23,6 +27,9 @@ int main(int argc, char** argv) {
   app.add_subcommand("info", "Show the LibTorch build and the devices it sees")->callback([&] {
     exit_code = RunInfo();
   });
+#if MDETR_HAS_PREDICT
+  mdetr::cli::AddPredictCommand(app, &exit_code);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,6 +3,10 @@
 // and captions; every intermediate must agree to 1e-4 relative, logits and boxes to 1e-4 absolute.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
 #include "common/config/experiment.h"
 #include "model/nn/mdetr.h"
 #include "model/nn/synthetic_weights.h"
