@@ -1,0 +1,63 @@
+// A small simulated cluster with every kind of fault, every step checked by the independent
+// ledger in sim/invariant_checker.h. The 500-worker version is cluster_simulation_test.cc.
+#include <gtest/gtest.h>
+
+#include "coordinator/scheduler/sim/simulator.h"
+
+namespace mdetr::scheduler::sim {
+namespace {
+
+SimOptions SmallCluster(uint64_t seed) {
+  SimOptions options;
+  options.workload.seed = seed;
+  options.workload.nodes = 40;
+  options.workload.tasks = 3000;
+  options.workload.worker_losses = 6;
+  options.workload.drains = 3;
+  options.workload.flaky_nodes = 1;
+  options.check_books_every = 1;
+  return options;
+}
+
+void ExpectHealthy(const SimReport& report, int tasks) {
+  for (const std::string& v : report.violations) ADD_FAILURE() << v;
+  EXPECT_EQ(report.unfinished, 0) << "tasks left pending or running when the events ran out";
+  EXPECT_EQ(report.rejected, 0) << "every gang size fits a cluster of 8-GPU workers";
+  // Everything ended one way or another, and most of it well.
+  EXPECT_EQ(report.succeeded + report.failed + report.cancelled, tasks);
+  EXPECT_GT(report.succeeded, tasks * 9 / 10);
+}
+
+TEST(SimulationTest, SmallClusterKeepsEveryInvariant) {
+  for (uint64_t seed : {1, 2, 3}) {
+    SCOPED_TRACE(seed);
+    const SimOptions options = SmallCluster(seed);
+    const SimReport report = RunSimulation(options);
+    ExpectHealthy(report, options.workload.tasks);
+    EXPECT_GT(report.requeued, 0);     // faults did happen
+    EXPECT_GT(report.quarantined, 0);  // the flaky worker was caught
+  }
+}
+
+TEST(SimulationTest, OverloadedClusterKeepsEveryInvariant) {
+  SimOptions options = SmallCluster(7);
+  options.workload.load = 1.5;  // the queue grows: priorities and reservations matter most
+  const SimReport report = RunSimulation(options);
+  ExpectHealthy(report, options.workload.tasks);
+  EXPECT_GT(report.max_pending, 100u);
+}
+
+TEST(SimulationTest, SameSeedSameRun) {
+  SimOptions options = SmallCluster(11);
+  options.workload.tasks = 500;
+  options.check_invariants = false;
+  const SimReport a = RunSimulation(options);
+  const SimReport b = RunSimulation(options);
+  EXPECT_EQ(a.placements, b.placements);
+  EXPECT_EQ(a.requeued, b.requeued);
+  EXPECT_EQ(a.wait_s, b.wait_s);
+  EXPECT_EQ(a.simulated_hours, b.simulated_hours);
+}
+
+}  // namespace
+}  // namespace mdetr::scheduler::sim
