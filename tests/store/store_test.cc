@@ -1,0 +1,297 @@
+#include "common/store/store.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <cstdlib>
+#include <csignal>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/store/keys.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_paths.h"
+
+namespace mdetr::store {
+namespace {
+
+constexpr char kCrashDirEnv[] = "MDETR_STORE_CRASH_DIR";
+
+std::unique_ptr<Store> OpenOrDie(const std::string& path, StoreOptions options = {}) {
+  Result<std::unique_ptr<Store>> store = Store::Open(path, options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+std::string GetOrEmpty(const Store& store, Family family, const std::string& key) {
+  Result<std::string> value = store.Get(family, key);
+  return value.ok() ? *value : "<" + value.status().ToString() + ">";
+}
+
+// Runs in a child process (see SyncedCommitSurvivesAKilledProcess): commits, then dies by SIGKILL
+// without closing anything, as a coordinator does when the machine loses power mid-flight.
+TEST(StoreCrashHelper, CommitThenDie) {
+  const char* dir = std::getenv(kCrashDirEnv);
+  if (dir == nullptr) GTEST_SKIP() << "helper for StoreTest.SyncedCommitSurvivesAKilledProcess";
+  std::unique_ptr<Store> store = OpenOrDie(dir);
+  ASSERT_NE(store, nullptr);
+  Batch batch;
+  batch.Put(Family::kJobs, "job-1", "running");
+  batch.Put(Family::kAttempts, "job-1/attempt-1", "started");
+  batch.Put(Family::kEvents, KeyWithNumber("", 1), "job-1 started");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  std::raise(SIGKILL);
+}
+
+TEST(StoreTest, SyncedCommitSurvivesAKilledProcess) {
+  const std::string dir = testing::MakeTempDir("store-crash");
+  const std::string self = "/proc/" + std::to_string(getpid()) + "/exe";
+  const testing::CommandResult child = testing::RunCommand(std::string(kCrashDirEnv) + "=" + dir + " " + self +
+                                                           " --gtest_filter=StoreCrashHelper.CommitThenDie");
+  // The child must have died by its own SIGKILL, not passed or failed normally.
+  EXPECT_NE(child.exit_code, 0) << child.output;
+  EXPECT_EQ(child.output.find("FAILED"), std::string::npos) << child.output;
+
+  std::unique_ptr<Store> store = OpenOrDie(dir);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(GetOrEmpty(*store, Family::kJobs, "job-1"), "running");
+  EXPECT_EQ(GetOrEmpty(*store, Family::kAttempts, "job-1/attempt-1"), "started");
+  EXPECT_EQ(GetOrEmpty(*store, Family::kEvents, KeyWithNumber("", 1)), "job-1 started");
+}
+
+TEST(StoreTest, CommittedBatchSurvivesReopening) {
+  const std::string dir = testing::MakeTempDir("store-reopen");
+  {
+    std::unique_ptr<Store> store = OpenOrDie(dir);
+    Batch batch;
+    batch.Put(Family::kJobs, "job-1", "pending");
+    batch.Put(Family::kTasks, "job-1/task-0", "pending");
+    ASSERT_TRUE(store->Commit(batch).ok());
+    Batch transition;
+    transition.Put(Family::kJobs, "job-1", "running");
+    transition.Delete(Family::kTasks, "job-1/task-0");
+    ASSERT_TRUE(store->Commit(transition).ok());
+    Batch metric;
+    metric.Put(Family::kMetrics, KeyWithNumber("job-1/loss/", 100), "0.5");
+    ASSERT_TRUE(store->CommitUnsynced(metric).ok());
+  }
+  std::unique_ptr<Store> store = OpenOrDie(dir);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(GetOrEmpty(*store, Family::kJobs, "job-1"), "running");
+  EXPECT_EQ(store->Get(Family::kTasks, "job-1/task-0").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(GetOrEmpty(*store, Family::kMetrics, KeyWithNumber("job-1/loss/", 100)), "0.5");
+}
+
+TEST(StoreTest, ColumnFamiliesAreIsolated) {
+  std::unique_ptr<Store> store = OpenOrDie(testing::MakeTempDir("store-families"));
+  Batch batch;
+  for (int f = 0; f < kFamilyCount; ++f) {
+    batch.Put(static_cast<Family>(f), "same-key", FamilyName(static_cast<Family>(f)));
+  }
+  ASSERT_TRUE(store->Commit(batch).ok());
+  Batch remove;
+  remove.Delete(Family::kTasks, "same-key");
+  ASSERT_TRUE(store->Commit(remove).ok());
+
+  for (int f = 0; f < kFamilyCount; ++f) {
+    const Family family = static_cast<Family>(f);
+    if (family == Family::kTasks) {
+      EXPECT_EQ(store->Get(family, "same-key").status().code(), StatusCode::kNotFound);
+    } else {
+      EXPECT_EQ(GetOrEmpty(*store, family, "same-key"), FamilyName(family));
+    }
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> jobs = store->ListPrefix(Family::kJobs, "");
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ((*jobs)[0].second, "jobs");
+}
+
+TEST(StoreTest, GroupCommitMergesConcurrentWritersAndKeepsEveryBatch) {
+  const std::string dir = testing::MakeTempDir("store-group");
+  constexpr int kThreads = 8;
+  constexpr int kCommitsPerThread = 40;
+  uint64_t writes = 0;
+  uint64_t commits = 0;
+  {
+    std::unique_ptr<Store> store = OpenOrDie(dir);
+    std::vector<std::thread> threads;
+    std::vector<int> failures(kThreads, 0);
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kCommitsPerThread; ++i) {
+          const std::string id = "job-" + std::to_string(t) + "/attempt-" + std::to_string(i);
+          Batch batch;  // a transition touches two families and must land whole
+          batch.Put(Family::kAttempts, id, "running");
+          batch.Put(Family::kEvents, id, "attempt started");
+          if (!store->Commit(batch).ok()) ++failures[t];
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
+    writes = store->synced_writes();
+    commits = store->synced_commits();
+  }
+  EXPECT_EQ(commits, static_cast<uint64_t>(kThreads * kCommitsPerThread));
+  // Writers that arrive during an fsync wait for the next one, which carries all of them.
+  EXPECT_LT(writes, commits) << "no two commits shared an fsync";
+
+  std::unique_ptr<Store> store = OpenOrDie(dir);
+  for (int t = 0; t < kThreads; ++t) {
+    const std::string prefix = "job-" + std::to_string(t) + "/";
+    auto attempts = store->ListPrefix(Family::kAttempts, prefix);
+    auto events = store->ListPrefix(Family::kEvents, prefix);
+    ASSERT_TRUE(attempts.ok() && events.ok());
+    EXPECT_EQ(attempts->size(), static_cast<size_t>(kCommitsPerThread));
+    EXPECT_EQ(events->size(), static_cast<size_t>(kCommitsPerThread));
+  }
+}
+
+TEST(StoreTest, WithoutGroupCommitEveryCommitIsItsOwnSyncedWrite) {
+  std::unique_ptr<Store> store = OpenOrDie(testing::MakeTempDir("store-nogroup"), StoreOptions{true, false});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        Batch batch;
+        batch.Put(Family::kJobs, "job-" + std::to_string(t) + "-" + std::to_string(i), "x");
+        EXPECT_TRUE(store->Commit(batch).ok());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(store->synced_writes(), 40u);
+  EXPECT_EQ(store->synced_commits(), 40u);
+}
+
+TEST(StoreTest, PrefixScansStayInsideThePrefixInKeyOrder) {
+  std::unique_ptr<Store> store = OpenOrDie(testing::MakeTempDir("store-scan"));
+  Batch batch;
+  for (const char* key : {"job-1/task-1", "job-1/task-0", "job-10/task-0", "job-2/task-0", "job-1"}) {
+    batch.Put(Family::kTasks, key, key);
+  }
+  for (uint64_t seq : {65536u, 2u, 256u, 1u}) batch.Put(Family::kEvents, KeyWithNumber("job-1/", seq), "e");
+  ASSERT_TRUE(store->Commit(batch).ok());
+
+  auto tasks = store->ListPrefix(Family::kTasks, JoinKey({"job-1", ""}));
+  ASSERT_TRUE(tasks.ok());
+  ASSERT_EQ(tasks->size(), 2u);
+  EXPECT_EQ((*tasks)[0].first, "job-1/task-0");
+  EXPECT_EQ((*tasks)[1].first, "job-1/task-1");
+
+  auto first = store->ListPrefix(Family::kTasks, "job-", 2);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->size(), 2u);
+
+  std::vector<uint64_t> seqs;
+  ASSERT_TRUE(store
+                  ->ScanPrefix(Family::kEvents, "job-1/",
+                               [&](std::string_view key, std::string_view) {
+                                 seqs.push_back(NumberAtEnd(key).value());
+                                 return seqs.size() < 3;  // stop early
+                               })
+                  .ok());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 256}));
+
+  auto none = store->ListPrefix(Family::kTasks, "job-3/");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+// Overwrites a stored value behind the store's back, with RocksDB itself.
+void CorruptValue(const std::string& dir, const std::string& family, const std::string& key,
+                  const std::function<void(std::string*)>& damage) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, descriptors, &handles, &db).ok());
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != family) continue;
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[i], key, &value).ok());
+    damage(&value);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], key, value).ok());
+  }
+  for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
+  delete db;
+}
+
+TEST(StoreTest, CorruptedValuesReadAsDataLoss) {
+  const std::string dir = testing::MakeTempDir("store-corrupt");
+  {
+    std::unique_ptr<Store> store = OpenOrDie(dir);
+    Batch batch;
+    batch.Put(Family::kCheckpoints, "job-1/ckpt-1", "path=/ckpt/1.pth step=100");
+    batch.Put(Family::kCheckpoints, "job-1/ckpt-2", "path=/ckpt/2.pth step=200");
+    batch.Put(Family::kCheckpoints, "job-1/ckpt-3", "path=/ckpt/3.pth step=300");
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  CorruptValue(dir, "checkpoints", "job-1/ckpt-1", [](std::string* v) { (*v)[v->size() - 3] ^= 0x20; });
+  CorruptValue(dir, "checkpoints", "job-1/ckpt-2", [](std::string* v) { v->resize(3); });
+
+  std::unique_ptr<Store> store = OpenOrDie(dir);
+  ASSERT_NE(store, nullptr);
+  Result<std::string> flipped = store->Get(Family::kCheckpoints, "job-1/ckpt-1");
+  EXPECT_EQ(flipped.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(flipped.status().message().find("checkpoints/job-1/ckpt-1"), std::string::npos) << flipped.status();
+  EXPECT_NE(flipped.status().message().find("checksum"), std::string::npos) << flipped.status();
+  Result<std::string> truncated = store->Get(Family::kCheckpoints, "job-1/ckpt-2");
+  EXPECT_EQ(truncated.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos) << truncated.status();
+  EXPECT_EQ(GetOrEmpty(*store, Family::kCheckpoints, "job-1/ckpt-3"), "path=/ckpt/3.pth step=300");
+  EXPECT_EQ(store->ListPrefix(Family::kCheckpoints, "job-1/").status().code(), StatusCode::kDataLoss);
+}
+
+TEST(StoreTest, OpenErrorsAreStatuses) {
+  const std::string dir = testing::MakeTempDir("store-open");
+  std::unique_ptr<Store> first = OpenOrDie(dir);
+  Result<std::unique_ptr<Store>> second = Store::Open(dir);
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable) << second.status();
+
+  StoreOptions no_create;
+  no_create.create_if_missing = false;
+  Result<std::unique_ptr<Store>> missing = Store::Open(dir + "/nothing-here", no_create);
+  EXPECT_EQ(missing.status().code(), StatusCode::kFailedPrecondition) << missing.status();
+
+  const std::string file = dir + "-file";
+  std::ofstream(file) << "not a database";
+  Result<std::unique_ptr<Store>> not_a_dir = Store::Open(file);
+  EXPECT_FALSE(not_a_dir.ok());
+  std::remove(file.c_str());
+}
+
+TEST(StoreTest, OpensAStoreWithFamiliesItDoesNotKnow) {
+  const std::string dir = testing::MakeTempDir("store-newer");
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir, &db).ok());
+    rocksdb::ColumnFamilyHandle* handle = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "added_by_a_newer_build", &handle).ok());
+    db->DestroyColumnFamilyHandle(handle);
+    delete db;
+  }
+  std::unique_ptr<Store> store = OpenOrDie(dir);
+  ASSERT_NE(store, nullptr);
+  Batch batch;
+  batch.Put(Family::kWorkers, "worker-1", "alive");
+  EXPECT_TRUE(store->Commit(batch).ok());
+}
+
+TEST(KeysTest, NumbersSortNumerically) {
+  EXPECT_LT(KeyWithNumber("e/", 255), KeyWithNumber("e/", 256));
+  EXPECT_LT(KeyWithNumber("e/", 1), KeyWithNumber("e/", 1ull << 40));
+  EXPECT_EQ(NumberAtEnd(KeyWithNumber("events/", 123456789)).value(), 123456789u);
+  EXPECT_EQ(NumberAtEnd("short").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(JoinKey({"job-1", "task-0", "attempt-2"}), "job-1/task-0/attempt-2");
+}
+
+}  // namespace
+}  // namespace mdetr::store
