@@ -53,6 +53,11 @@ std::unique_ptr<Goldens> ReadGoldens() {
     }
     goldens->positive_maps.push_back(std::move(map));
   }
+  for (const auto& [name, ranges] : doc.at("unicode_classes").items()) {
+    for (const auto& range : ranges) {
+      goldens->unicode_classes[name].emplace_back(range.at(0).get<uint32_t>(), range.at(1).get<uint32_t>());
+    }
+  }
   return goldens;
 }
 

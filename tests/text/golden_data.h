@@ -2,7 +2,10 @@
 // RobertaTokenizerFast, and the tokenizer under test, loaded once per test process.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/text/encoding.h"
@@ -32,8 +35,13 @@ struct GoldenPositiveMap {
   std::vector<std::vector<std::pair<int64_t, float>>> rows;  // sparse
 };
 
+// Inclusive code point ranges.
+using CodePointRanges = std::vector<std::pair<uint32_t, uint32_t>>;
+
 struct Goldens {
   std::vector<GoldenCaption> captions;
+  // The pre-tokenizer's classes, probed on every code point: "letter", "number", "whitespace".
+  std::map<std::string, CodePointRanges> unicode_classes;
   std::vector<GoldenBatch> batches;
   std::vector<GoldenPositiveMap> positive_maps;
 };

@@ -19,8 +19,9 @@ tokenizes differently from what MDETR (transformers 4.5.1) saw; the script refus
     /tmp/venv-tok/bin/python tools/parity/tokenizer/make_goldens.py            # from the repo root
     /tmp/venv-tok/bin/python tools/parity/tokenizer/make_goldens.py --check-classes
 
---check-classes also confirms, for every Unicode code point, that the pre-tokenizer's letter,
-number and whitespace classes match the tables in model/text (about a minute).
+The pre-tokenizer's letter, number and whitespace classes are probed on every code point and stored
+too (about 15 s). --check-classes also compares them with unicodedata, the source of the generated
+tables in model/text/unicode_tables.cc.
 """
 import argparse
 import glob
@@ -307,25 +308,58 @@ def reference_positive_map(encoding, spans_per_box):
 # ----------------------------------------------------------------------------------------------
 
 
-def check_classes(tok):
-    """Compares, for every code point, the pre-tokenizer's view of \\p{L}, \\p{N} and \\s with
-    unicodedata's categories (the source of model/text/unicode_tables.cc) and White_Space."""
+WHITE_SPACE = {0x9, 0xA, 0xB, 0xC, 0xD, 0x20, 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
+WHITE_SPACE |= set(range(0x2000, 0x200B))
+
+
+def pretokenizer_classes(tok):
+    """The pre-tokenizer's own view of \\p{L}, \\p{N} and \\s for every code point, found by probing
+    it: "a"+c stays one piece iff c is a letter, "1"+c iff a number, and "!"+c splits in two for a
+    non-letter, non-number c iff c is whitespace. Returns {name: [[first, last], ...]}."""
     pre = tok.backend_tokenizer.pre_tokenizer
-    white_space = {0x9, 0xA, 0xB, 0xC, 0xD, 0x20, 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
-    white_space |= set(range(0x2000, 0x200B))
-    mismatches = 0
+    members = {"letter": [], "number": [], "whitespace": []}
     for cp in range(0x110000):
         if 0xD800 <= cp <= 0xDFFF:
             continue
         c = chr(cp)
         letter = len(pre.pre_tokenize_str("a" + c)) == 1
         number = len(pre.pre_tokenize_str("1" + c)) == 1
-        space = not letter and not number and len(pre.pre_tokenize_str("!" + c)) == 2
-        category = unicodedata.category(c)[0]
-        if (letter, number, space) != (category == "L", category == "N", cp in white_space):
-            mismatches += 1
-            print(f"U+{cp:04X}: pre-tokenizer L={letter} N={number} S={space}, unicodedata {category}")
-    print(f"classes: {mismatches} mismatches over all code points (Unicode {unicodedata.unidata_version})")
+        if letter:
+            members["letter"].append(cp)
+        if number:
+            members["number"].append(cp)
+        if not letter and not number and len(pre.pre_tokenize_str("!" + c)) == 2:
+            members["whitespace"].append(cp)
+    ranges = {}
+    for name, cps in members.items():
+        out = []
+        for cp in cps:
+            if out and out[-1][1] == cp - 1:
+                out[-1][1] = cp
+            else:
+                out.append([cp, cp])
+        ranges[name] = out
+    return ranges
+
+
+def check_classes(classes):
+    """Compares the pre-tokenizer's classes with unicodedata's categories (the source of
+    model/text/unicode_tables.cc) and the White_Space list of model/text/unicode_classes.cc."""
+    def expand(ranges):
+        return {cp for first, last in ranges for cp in range(first, last + 1)}
+
+    expected = {
+        "letter": {cp for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF and unicodedata.category(chr(cp))[0] == "L"},
+        "number": {cp for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF and unicodedata.category(chr(cp))[0] == "N"},
+        "whitespace": WHITE_SPACE,
+    }
+    mismatches = 0
+    for name, ranges in classes.items():
+        diff = sorted(expand(ranges) ^ expected[name])
+        mismatches += len(diff)
+        if diff:
+            print(f"{name}: {len(diff)} code points differ, e.g. {[hex(cp) for cp in diff[:10]]}")
+    print(f"classes: {mismatches} mismatches with unicodedata {unicodedata.unidata_version} over all code points")
     return mismatches == 0
 
 
@@ -336,7 +370,8 @@ def main():
     args = parser.parse_args()
 
     tok = load_tokenizer()
-    if args.check_classes and not check_classes(tok):
+    classes = pretokenizer_classes(tok)
+    if args.check_classes and not check_classes(classes):
         sys.exit(1)
     rng = random.Random(20261125)
     categories = lvis_categories()
@@ -414,15 +449,18 @@ def main():
         "notes": "offsets are flat [start0, end0, start1, end1, ...] in code points; char_to_token covers "
                  "characters 0..len(text)+1 with -1 for None; token_to_chars_none lists the tokens whose "
                  "token_to_chars is None (for the others it equals the offsets); "
-                 "positive map rows are sparse [column, value] lists of a [boxes, 256] float32 map",
+                 "positive map rows are sparse [column, value] lists of a [boxes, 256] float32 map; "
+                 "unicode_classes are the pre-tokenizer's letter/number/whitespace classes as inclusive "
+                 "code point ranges, found by probing it on every code point",
         "captions": out_captions,
         "batches": batches,
         "positive_maps": positive_maps,
+        "unicode_classes": classes,
     }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:
         f.write("{\n")
-        for key in ["generator", "tokenizer", "notes"]:
+        for key in ["generator", "tokenizer", "notes", "unicode_classes"]:
             f.write(f"{json.dumps(key)}: {json.dumps(doc[key], ensure_ascii=False)},\n")
         for key in ["captions", "batches", "positive_maps"]:
             f.write(f"{json.dumps(key)}: [\n")
