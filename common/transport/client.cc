@@ -289,9 +289,10 @@ void Client::Impl::ReadMonitorEvents() {
     std::memcpy(&id, event.data(), sizeof(id));
     std::memcpy(&value, static_cast<const char*>(event.data()) + sizeof(id), sizeof(value));
     const std::string why = DescribeHandshakeFailure(id, value);
-    MDETR_LOG_WARN("{}: {}", options_.endpoint, why);
     {
+      // ZeroMQ retries the handshake every reconnect interval; say it once, not every time.
       std::lock_guard<std::mutex> lock(mu_);
+      if (why != handshake_error_) MDETR_LOG_WARN("{}: {}", options_.endpoint, why);
       handshake_error_ = why;
     }
     // A refused key or a CURVE/plain mismatch cannot heal by retrying: tell the callers now
@@ -345,13 +346,17 @@ Result<wire::Envelope> Client::Impl::Call(wire::Body request, Duration timeout) 
   outbox_.Push(std::move(frame));
   if (reply.wait_for(timeout) != std::future_status::ready) {
     std::string handshake_error;
+    bool timed_out = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      pending_.erase(id);
-      handshake_error = handshake_error_;
+      // Still pending means no reply; otherwise it landed between the wait and the lock.
+      if (auto it = pending_.find(id); it != pending_.end()) {
+        pending_.erase(it);
+        timed_out = true;
+        handshake_error = handshake_error_;
+      }
     }
-    // The reply may have landed between the wait and the erase.
-    if (reply.wait_for(Duration(0)) != std::future_status::ready) {
+    if (timed_out) {
       return DeadlineExceededError("no reply from " + options_.endpoint + " to " + kind + " (request " +
                                    std::to_string(id) + ") within " + std::to_string(Millis(timeout)) + " ms; " +
                                    (handshake_error.empty() ? "is the coordinator running and reachable?"

@@ -14,7 +14,8 @@ bool IsLocalOnlyEndpoint(const std::string& endpoint) {
     return close != std::string::npos && host.substr(1, close - 1) == "::1";
   }
   host = host.substr(0, host.rfind(':'));
-  return host == "localhost" || host == "lo" || host.rfind("127.", 0) == 0;
+  const bool ipv4_literal = host.find_first_not_of("0123456789.") == std::string::npos;
+  return host == "localhost" || host == "lo" || (ipv4_literal && host.rfind("127.", 0) == 0);
 }
 
 }  // namespace mdetr::transport
