@@ -84,6 +84,54 @@ enum Op : uint8_t {
   kReadonlyBuffer = 0x98,
 };
 
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else {
+    out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  }
+}
+
+// Protocol 0 UNICODE text: bytes are Latin-1 code points, except \uXXXX and \UXXXXXXXX escapes.
+bool DecodeRawUnicodeEscape(const std::string& in, std::string* out) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\\' && i + 1 < in.size() && (in[i + 1] == 'u' || in[i + 1] == 'U')) {
+      size_t digits = in[i + 1] == 'u' ? 4 : 8;
+      if (i + 2 + digits > in.size()) return false;
+      uint32_t cp = 0;
+      for (size_t k = 0; k < digits; ++k) {
+        char c = in[i + 2 + k];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (v < 0) return false;
+        cp = cp * 16 + static_cast<uint32_t>(v);
+      }
+      if (cp > 0x10ffff) return false;
+      AppendUtf8(cp, out);
+      i += 1 + digits;
+    } else {
+      AppendUtf8(static_cast<uint8_t>(in[i]), out);
+    }
+  }
+  return true;
+}
+
+// Protocols 0-2 spell some modules the Python 2 way (pickle's fix_imports); use the Python 3 names.
+std::string Python3Module(const std::string& module) {
+  if (module == "__builtin__") return "builtins";
+  if (module == "copy_reg") return "copyreg";
+  return module;
+}
+
 class Unpickler {
  public:
   Unpickler(std::string_view bytes, const PickleSource& source)
@@ -109,13 +157,13 @@ class Unpickler {
   }
 
   // Input.
-  Status Take(size_t n, const uint8_t** out) {
+  Status Take(uint64_t n, const uint8_t** out) {
     if (n > size_ - pos_) {
       return Fail("needs " + std::to_string(n) + " bytes but " + std::to_string(size_ - pos_) +
                   " remain (truncated pickle)");
     }
     *out = bytes_ + pos_;
-    pos_ += n;
+    pos_ += static_cast<size_t>(n);
     return Status::Ok();
   }
   Status TakeUInt(int n, uint64_t* out) {
@@ -134,8 +182,7 @@ class Unpickler {
   }
   Status TakeString(uint64_t n, std::string* out) {
     const uint8_t* p;
-    if (n > size_ - pos_) return Take(size_ - pos_ + 1, &p);  // reports the truncation
-    MDETR_RETURN_IF_ERROR(Take(static_cast<size_t>(n), &p));
+    MDETR_RETURN_IF_ERROR(Take(n, &p));
     out->assign(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
     return Status::Ok();
   }
@@ -263,9 +310,7 @@ Status Unpickler::IntFromText(const std::string& text) {
 }
 
 Status Unpickler::PushGlobal(const std::string& module, const std::string& name) {
-  // Python 2 pickles name builtins "__builtin__"; treat both spellings the same.
-  std::string mod = module == "__builtin__" ? "builtins" : module;
-  Push(NewText(PyKind::kGlobal, mod + "." + name));
+  Push(NewText(PyKind::kGlobal, Python3Module(module) + "." + name));
   return Status::Ok();
 }
 
@@ -520,8 +565,7 @@ Status Unpickler::Step(uint8_t op) {
     case kLong1:
     case kLong4:
       MDETR_RETURN_IF_ERROR(TakeUInt(op == kLong1 ? 1 : 4, &n));
-      if (n > size_ - pos_) return Take(size_ - pos_ + 1, &p);
-      MDETR_RETURN_IF_ERROR(Take(static_cast<size_t>(n), &p));
+      MDETR_RETURN_IF_ERROR(Take(n, &p));
       return IntFromBytes(p, n);
     case kInt:
     case kLong:
@@ -577,10 +621,13 @@ Status Unpickler::Step(uint8_t op) {
       }
       Push(NewText(PyKind::kString, text.substr(1, text.size() - 2)));
       return Status::Ok();
-    case kUnicode:
+    case kUnicode: {
       MDETR_RETURN_IF_ERROR(TakeLine(&text));
-      Push(NewText(PyKind::kString, std::move(text)));
+      std::string utf8;
+      if (!DecodeRawUnicodeEscape(text, &utf8)) return Fail("bad raw-unicode-escape text");
+      Push(NewText(PyKind::kString, std::move(utf8)));
       return Status::Ok();
+    }
 
     // Containers.
     case kEmptyDict:
@@ -692,7 +739,7 @@ Status Unpickler::Step(uint8_t op) {
       MDETR_RETURN_IF_ERROR(TakeLine(&module));
       MDETR_RETURN_IF_ERROR(TakeLine(&text));
       MDETR_RETURN_IF_ERROR(PopMark(&items));
-      a = NewText(PyKind::kObject, (module == "__builtin__" ? "builtins" : module) + "." + text);
+      a = NewText(PyKind::kObject, Python3Module(module) + "." + text);
       a->args = std::move(items);
       Push(a);
       return Status::Ok();

@@ -209,11 +209,42 @@ def write_fixtures(out_dir):
     # The pre-1.6 format, which the C++ reader reports as unsupported.
     torch.save({"w": torch.ones(2)}, out_dir / "legacy.pth", _use_new_zipfile_serialization=False)
 
+    # One object pickled with every protocol, for the unpickler's opcode coverage.
+    expected["pickles"] = write_pickles(out_dir / "pickles")
+
     with open(out_dir / "expected.json", "w") as f:
         json.dump(expected, f, indent=1)
         f.write("\n")
     total = sum(p.stat().st_size for p in out_dir.rglob("*") if p.is_file())
     print(f"wrote fixtures to {out_dir} ({total} bytes)")
+
+
+def write_pickles(out_dir):
+    import pickle
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shared = [4, 5]
+    obj = {
+        "small": 7, "int2": 300, "neg": -300, "i32min": -2**31, "big": 2**40, "int64min": -2**63,
+        "float": 1.5, "tiny": -2.5e-300, "str": "h\u00e9llo \u4e16", "long_str": "x" * 300,
+        "bytes": b"\x00\xffab", "none": None, "true": True, "false": False,
+        "list": [1, [2, 3]], "tuple1": (1,), "tuple3": (1, 2, 3), "tuple5": (1, 2, 3, 4, 5), "empty": (),
+        "set": {7}, "od": collections.OrderedDict([("b", 1), ("a", 2)]), "int_keys": {0: "zero", 5: "five"},
+        "shared_a": shared, "shared_b": shared,
+        "ns": argparse.Namespace(x=1, name="n"), "path": pathlib.PosixPath("/a/b"),
+    }
+    for protocol in range(6):
+        with open(out_dir / f"proto{protocol}.pkl", "wb") as f:
+            pickle.dump(obj, f, protocol=protocol)
+    return {
+        "protocols": list(range(6)),
+        "ints": {k: obj[k] for k in ["small", "int2", "neg", "i32min", "big", "int64min"]},
+        "floats": {k: obj[k] for k in ["float", "tiny"]},
+        "strs": {k: obj[k] for k in ["str", "long_str"]},
+        "bytes_hex": obj["bytes"].hex(),
+        "keys": list(obj.keys()),
+        "od_keys": list(obj["od"].keys()),
+        "path": str(obj["path"]),
+    }
 
 
 def write_large(path, gib):
