@@ -5,7 +5,11 @@
 #include <iostream>
 
 #if MDETR_HAS_PREDICT
+#include "cli/ml/export_command.h"
 #include "cli/ml/predict_command.h"
+#endif
+#if MDETR_HAS_SYNTH
+#include "cli/ml/data_command.h"
 #endif
 
 namespace {
@@ -29,6 +33,10 @@ int main(int argc, char** argv) {
   });
 #if MDETR_HAS_PREDICT
   mdetr::cli::AddPredictCommand(app, &exit_code);
+  mdetr::cli::AddExportCommand(app, &exit_code);
+#endif
+#if MDETR_HAS_SYNTH
+  mdetr::cli::AddDataCommands(app, &exit_code);
 #endif
   try {
     app.parse(argc, argv);

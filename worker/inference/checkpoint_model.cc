@@ -63,7 +63,7 @@ Result<config::ModelConfig> ConfigFrom(const io::TorchCheckpoint& ckpt, const io
     ReadArg(args, "split_qa_heads", &cfg.split_qa_heads);
     ReadArg(args, "predict_final", &cfg.predict_final);
   }
-  // Shapes the weights fix, whatever the args say (custom text encoders, QA heads).
+  // Shapes the weights fix, whatever the args say (custom text encoders, QA heads, the ResNet).
   auto shape_of = [&](const std::string& key) -> std::vector<int64_t> {
     const io::TensorView* t = weights.Find(key);
     return t ? t->shape : std::vector<int64_t>{};
@@ -104,6 +104,17 @@ Result<config::ModelConfig> ConfigFrom(const io::TorchCheckpoint& ckpt, const io
     cfg.split_qa_heads = s[0] != 1;
   }
   cfg.contrastive_align_loss = weights.contains("contrastive_align_projection_image.weight");
+  if (weights.contains("backbone.0.body.conv1.weight")) {
+    int layer3_blocks = 0;
+    while (weights.contains("backbone.0.body.layer3." + std::to_string(layer3_blocks) + ".conv1.weight")) {
+      ++layer3_blocks;
+    }
+    const bool bottleneck = weights.contains("backbone.0.body.layer1.0.conv3.weight");
+    if (bottleneck) cfg.backbone = layer3_blocks >= 23 ? "resnet101" : "resnet50";
+    else cfg.backbone = layer3_blocks >= 6 ? "resnet34" : "resnet18";
+  } else if (weights.contains("backbone.0.body.conv_stem.weight")) {
+    return UnimplementedError("EfficientNet backbones are not supported by this build yet");
+  }
   int enc = 0, dec = 0;
   while (weights.contains("transformer.encoder.layers." + std::to_string(enc) + ".linear1.weight")) ++enc;
   while (weights.contains("transformer.decoder.layers." + std::to_string(dec) + ".linear1.weight")) ++dec;
