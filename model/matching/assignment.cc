@@ -1,6 +1,8 @@
 #include "model/matching/assignment.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace mdetr::matching {
@@ -50,21 +52,41 @@ Status CheckNonFinite(double x, int64_t row, int64_t col, const AssignmentOption
                               "pairs with " + value + ")");
 }
 
+// Finds the first non-finite entry that the options do not allow, in row-major order.
+template <typename T>
+Status CheckNonFiniteEntries(const CostMatrixView<T>& cost, const AssignmentOptions& options) {
+  for (int64_t i = 0; i < cost.rows; ++i) {
+    for (int64_t j = 0; j < cost.cols; ++j) {
+      const double x = static_cast<double>(cost.at(i, j));
+      if (!std::isfinite(x)) MDETR_RETURN_IF_ERROR(CheckNonFinite(x, i, j, options));
+    }
+  }
+  return Status::Ok();
+}
+
 // Copies the matrix as double into `work` in solving orientation (transposed when rows > cols,
-// so that the solver's rows are the smaller side), negated when maximizing.
+// so that the solver's rows are the smaller side), negated when maximizing. Finiteness is checked
+// afterwards in one branch-free pass over the copy; only when it fails are the entries looked up
+// one by one to name the first bad one.
 template <typename T>
 Status CopyForSolving(const CostMatrixView<T>& cost, const AssignmentOptions& options, bool transpose,
                       std::vector<double>* work) {
-  const int64_t work_cols = transpose ? cost.rows : cost.cols;
   work->resize(static_cast<size_t>(cost.rows * cost.cols));
-  const double sign = options.maximize ? -1.0 : 1.0;
+  double* out = work->data();
   for (int64_t i = 0; i < cost.rows; ++i) {
     const T* row = cost.data + i * cost.row_stride;
-    for (int64_t j = 0; j < cost.cols; ++j) {
-      const double x = static_cast<double>(row[j]);
-      if (!std::isfinite(x)) MDETR_RETURN_IF_ERROR(CheckNonFinite(x, i, j, options));
-      (*work)[transpose ? j * work_cols + i : i * work_cols + j] = sign * x;
+    if (transpose) {
+      for (int64_t j = 0; j < cost.cols; ++j) out[j * cost.rows + i] = static_cast<double>(row[j]);
+    } else {
+      std::copy(row, row + cost.cols, out + i * cost.cols);
     }
+  }
+  constexpr double kMax = std::numeric_limits<double>::max();
+  int64_t non_finite = 0;
+  for (const double x : *work) non_finite += !(std::abs(x) <= kMax);  // Counts NaN too.
+  if (non_finite > 0) MDETR_RETURN_IF_ERROR(CheckNonFiniteEntries(cost, options));
+  if (options.maximize) {
+    for (double& x : *work) x = -x;
   }
   return Status::Ok();
 }
