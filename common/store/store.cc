@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 
 #include "common/store/value_format.h"
@@ -92,6 +93,12 @@ class Store::Impl {
 Status Store::Impl::Open(const std::string& path, StoreOptions options) {
   path_ = path;
   options_ = options;
+  if (options.create_if_missing) {
+    // RocksDB creates the last folder only; a coordinator's --state-dir may be a fresh path.
+    std::error_code error;
+    std::filesystem::create_directories(path, error);
+    if (error) return UnavailableError("cannot create store folder " + path + ": " + error.message());
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <csignal>

@@ -164,6 +164,18 @@ TEST(CodecTest, RefusesAProtocolVersionTooOld) {
   EXPECT_NE(decoded.status().message().find("protocol version 0"), std::string::npos) << decoded.status();
 }
 
+TEST(CodecTest, AMessageKindFromANewerPeerIsUnimplementedNotACrash) {
+  std::string frame = EncodeOrDie(Wrap(Ack{"hello"}));
+  // Flat layout: segment table (8 bytes), root pointer (8), then Envelope's data section, whose
+  // bits [32, 48) hold the body's union tag (see `capnp compile -ocapnp mdetr.capnp`).
+  constexpr size_t kTagOffset = 8 + 8 + 4;
+  ASSERT_EQ(static_cast<unsigned char>(frame[kTagOffset]), 1u) << "layout changed: the tag of 'ack' is 1";
+  frame[kTagOffset] = 99;  // a union member this build has never heard of
+  Result<Envelope> decoded = Decode(frame);
+  EXPECT_EQ(decoded.status().code(), StatusCode::kUnimplemented) << decoded.status();
+  EXPECT_NE(decoded.status().message().find("newer"), std::string::npos) << decoded.status();
+}
+
 TEST(CodecTest, MessageKindNamesAreDistinct) {
   std::set<std::string> names;
   for (const Body& body : testing::OneOfEachKind()) names.insert(MessageKindName(body));
