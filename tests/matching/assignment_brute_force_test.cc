@@ -1,6 +1,7 @@
 // The solver against exhaustive search over every assignment of small matrices.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -11,6 +12,8 @@
 
 namespace mdetr::matching {
 namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct Matrix {
   int64_t rows = 0;
@@ -82,14 +85,25 @@ Matrix Random(std::mt19937_64& rng, int64_t rows, int64_t cols, Draw draw) {
 
 // Checks one matrix: a valid assignment in scipy's form, the exhaustive optimum's total, and the
 // exhaustive optimum itself when it is the only one.
+void ExpectOptimal(const Matrix& m, const AssignmentOptions& options, const std::string& what);
+
 void ExpectOptimal(const Matrix& m, bool maximize, const std::string& what) {
-  SCOPED_TRACE(what + " " + std::to_string(m.rows) + " x " + std::to_string(m.cols) +
-               (maximize ? " maximize" : ""));
   AssignmentOptions options;
   options.maximize = maximize;
+  ExpectOptimal(m, options, what);
+}
+
+void ExpectOptimal(const Matrix& m, const AssignmentOptions& options, const std::string& what) {
+  SCOPED_TRACE(what + " " + std::to_string(m.rows) + " x " + std::to_string(m.cols) +
+               (options.maximize ? " maximize" : ""));
   const auto ours = LinearSumAssignment(CostMatrixView<double>::Dense(m.cost.data(), m.rows, m.cols), options);
+  const Exhaustive truth = Enumerate(m, options.maximize);
+  if (std::isinf(truth.best)) {  // Every assignment uses a forbidden pair.
+    EXPECT_EQ(ours.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(ours.status().message().find("infeasible"), std::string::npos) << ours.status();
+    return;
+  }
   ASSERT_TRUE(ours.ok()) << ours.status();
-  const Exhaustive truth = Enumerate(m, maximize);
 
   ASSERT_EQ(ours->size(), std::min(m.rows, m.cols));
   ASSERT_EQ(ours->col_ind.size(), ours->row_ind.size());
@@ -106,7 +120,9 @@ void ExpectOptimal(const Matrix& m, bool maximize, const std::string& what) {
   EXPECT_EQ(total, ours->total_cost);
 
   double magnitude = 0.0;
-  for (const double x : m.cost) magnitude = std::max(magnitude, std::abs(x));
+  for (const double x : m.cost) {
+    if (std::isfinite(x)) magnitude = std::max(magnitude, std::abs(x));
+  }
   const double tolerance = 1e-12 * magnitude * static_cast<double>(ours->size());
   EXPECT_NEAR(ours->total_cost, truth.best, tolerance);
   if (truth.Unique(tolerance)) {
@@ -154,6 +170,30 @@ TEST(AssignmentBruteForceTest, LargeDynamicRange) {
       }
     }
   }
+}
+
+// Forbidden pairs (+inf, or -inf when maximizing) in about a third of the entries: the solver must
+// avoid them, or report the matrix infeasible exactly when exhaustive search finds no assignment.
+TEST(AssignmentBruteForceTest, ForbiddenPairsAndInfeasibility) {
+  std::mt19937_64 rng(5);
+  std::bernoulli_distribution forbid(0.35);
+  int infeasible = 0;
+  for (int64_t rows = 1; rows <= 6; ++rows) {
+    for (int64_t cols = 1; cols <= 6; ++cols) {
+      for (int trial = 0; trial < 6; ++trial) {
+        AssignmentOptions options;
+        options.maximize = trial % 2 == 1;
+        options.allow_forbidden_pairs = true;
+        Matrix m = Random(rng, rows, cols, trial % 3 == 0 ? Draw::kSmallIntegers : Draw::kUniform);
+        for (double& x : m.cost) {
+          if (forbid(rng)) x = options.maximize ? -kInf : kInf;
+        }
+        infeasible += std::isinf(Enumerate(m, options.maximize).best);
+        ExpectOptimal(m, options, "forbidden pairs");
+      }
+    }
+  }
+  EXPECT_GT(infeasible, 10);  // The draw must exercise both outcomes.
 }
 
 }  // namespace
