@@ -13,6 +13,7 @@ import time
 os.environ.setdefault("RAYON_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from tokenizers.models import BPE  # noqa: E402
 from transformers import RobertaTokenizerFast  # noqa: E402
 
 
@@ -30,7 +31,11 @@ def tokens_per_second(fn, tokens, min_seconds):
 def main():
     golden_path, tokenizer_dir, min_seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
     captions = [c["text"] for c in json.load(open(golden_path, encoding="utf-8"))["captions"]]
-    tok = RobertaTokenizerFast(os.path.join(tokenizer_dir, "vocab.json"), os.path.join(tokenizer_dir, "merges.txt"))
+    vocab, merges = os.path.join(tokenizer_dir, "vocab.json"), os.path.join(tokenizer_dir, "merges.txt")
+    tok = RobertaTokenizerFast(vocab, merges)
+    uncached = RobertaTokenizerFast(vocab, merges)
+    uncached.backend_tokenizer.model = BPE.from_file(vocab, merges, cache_capacity=0)
+    assert [uncached(c)["input_ids"] for c in captions[:200]] == [tok(c)["input_ids"] for c in captions[:200]]
     tokens = sum(len(tok(c)["input_ids"]) for c in captions)
     batches = [captions[i:i + 32] for i in range(0, len(captions), 32)]
     backend = tok.backend_tokenizer
@@ -40,6 +45,7 @@ def main():
         "per_caption": tokens_per_second(lambda: [tok(c) for c in captions], tokens, min_seconds),
         "batch32_padded": tokens_per_second(
             lambda: [tok.batch_encode_plus(b, padding="longest") for b in batches], tokens, min_seconds),
+        "per_caption_no_cache": tokens_per_second(lambda: [uncached(c) for c in captions], tokens, min_seconds),
         "rust_core_encode_batch": tokens_per_second(lambda: backend.encode_batch(captions), tokens, min_seconds),
     }
     print(json.dumps(result))

@@ -1,6 +1,7 @@
 // Tokens per CPU second of our RoBERTa tokenizer next to Hugging Face's RobertaTokenizerFast,
 // timed in the same run on the same captions (the 3k parity captions of
-// tests/data/tokenizer/roberta_goldens.json), both single-threaded, BPE caches warm.
+// tests/data/tokenizer/roberta_goldens.json), both single-threaded, with warm BPE caches and
+// without a BPE cache (every piece merged afresh).
 //
 // Usage: tokenizer_bench [--min-seconds S]      (from the repository root)
 // Hugging Face runs under $MDETR_BENCH_PYTHON, else /tmp/venv-tok/bin/python if it exists, else
@@ -72,7 +73,8 @@ int Run(double min_seconds) {
     return 1;
   }
   std::vector<std::string> captions;
-  for (const auto& c : nlohmann::json::parse(in).at("captions")) captions.push_back(c.at("text").get<std::string>());
+  const nlohmann::json goldens = nlohmann::json::parse(in);
+  for (const auto& c : goldens.at("captions")) captions.push_back(c.at("text").get<std::string>());
   auto tokenizer = RobertaTokenizer::FromDirectory(kTokenizerDir);
   if (!tokenizer.ok()) {
     std::fprintf(stderr, "%s\n", tokenizer.status().ToString().c_str());
@@ -96,6 +98,13 @@ int Run(double min_seconds) {
       if (!tokenizer->EncodeBatch(b).ok()) std::abort();
     }
   });
+  auto uncached = RobertaTokenizer::FromDirectory(kTokenizerDir, /*bpe_cache_capacity=*/0);
+  if (!uncached.ok()) return 1;
+  const double no_cache = TokensPerSecond(tokens, min_seconds, [&] {
+    for (const auto& c : captions) {
+      if (!uncached->Encode(c).ok()) std::abort();
+    }
+  });
   const nlohmann::json hf = TimeHuggingFace(min_seconds);
 
   std::printf("RoBERTa tokenizer: %zu captions, %lld tokens (with <s> </s>), tokens per CPU second, 1 thread\n",
@@ -111,6 +120,7 @@ int Run(double min_seconds) {
   };
   row("one caption per call (dataset __getitem__)", per_caption, "per_caption");
   row("batches of 32, padding=longest (model)", batch32, "batch32_padded");
+  row("one caption per call, no BPE cache", no_cache, "per_caption_no_cache");
   if (hf.contains("rust_core_encode_batch")) {
     std::printf("%-44s %14s %14.0f\n", "HF Rust core alone (encode_batch, no Python)", "",
                 hf.at("rust_core_encode_batch").get<double>());

@@ -24,20 +24,22 @@ std::string Preview(std::string_view text) {
 
 }  // namespace
 
-Result<RobertaTokenizer> RobertaTokenizer::FromDirectory(const std::string& dir) {
-  return FromFiles(dir + "/vocab.json", dir + "/merges.txt");
+Result<RobertaTokenizer> RobertaTokenizer::FromDirectory(const std::string& dir, size_t bpe_cache_capacity) {
+  return FromFiles(dir + "/vocab.json", dir + "/merges.txt", bpe_cache_capacity);
 }
 
 Result<RobertaTokenizer> RobertaTokenizer::FromFiles(const std::string& vocab_json_path,
-                                                     const std::string& merges_txt_path) {
+                                                     const std::string& merges_txt_path,
+                                                     size_t bpe_cache_capacity) {
   MDETR_ASSIGN_OR_RETURN(Vocabulary vocab, ReadVocabularyJson(vocab_json_path));
   MDETR_ASSIGN_OR_RETURN(std::vector<MergeRule> merges, ReadMerges(merges_txt_path));
-  return Create(vocab, merges, merges_txt_path);
+  return Create(vocab, merges, merges_txt_path, bpe_cache_capacity);
 }
 
 Result<RobertaTokenizer> RobertaTokenizer::Create(const Vocabulary& vocab, const std::vector<MergeRule>& merges,
-                                                  const std::string& merges_source) {
-  MDETR_ASSIGN_OR_RETURN(BytePairEncoder bpe, BytePairEncoder::Create(vocab, merges, merges_source));
+                                                  const std::string& merges_source, size_t bpe_cache_capacity) {
+  MDETR_ASSIGN_OR_RETURN(BytePairEncoder bpe,
+                         BytePairEncoder::Create(vocab, merges, merges_source, bpe_cache_capacity));
   RobertaTokenizer tokenizer(std::move(bpe));
 
   int32_t max_id = 0;

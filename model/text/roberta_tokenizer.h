@@ -33,12 +33,15 @@ struct EncodeOptions {
 
 class RobertaTokenizer {
  public:
-  // Reads `dir`/vocab.json and `dir`/merges.txt.
-  static Result<RobertaTokenizer> FromDirectory(const std::string& dir);
-  static Result<RobertaTokenizer> FromFiles(const std::string& vocab_json_path, const std::string& merges_txt_path);
+  // Reads `dir`/vocab.json and `dir`/merges.txt. `bpe_cache_capacity` pieces are cached (0: none).
+  static Result<RobertaTokenizer> FromDirectory(
+      const std::string& dir, size_t bpe_cache_capacity = BytePairEncoder::kDefaultCacheCapacity);
+  static Result<RobertaTokenizer> FromFiles(const std::string& vocab_json_path, const std::string& merges_txt_path,
+                                            size_t bpe_cache_capacity = BytePairEncoder::kDefaultCacheCapacity);
   // From parsed files; the special tokens must be in `vocab`.
   static Result<RobertaTokenizer> Create(const Vocabulary& vocab, const std::vector<MergeRule>& merges,
-                                         const std::string& merges_source);
+                                         const std::string& merges_source,
+                                         size_t bpe_cache_capacity = BytePairEncoder::kDefaultCacheCapacity);
 
   // INVALID_ARGUMENT for text that is not UTF-8; OUT_OF_RANGE past options.max_tokens.
   Result<Encoding> Encode(std::string_view text, const EncodeOptions& options = {}) const;
