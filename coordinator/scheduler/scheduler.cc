@@ -38,7 +38,8 @@ struct Scheduler::Pool {
   std::vector<Reservation> reservations;
 
   // Within a pass, avail and room only shrink, so once a task of some shape (without labels)
-  // could not be placed, no later one of the same shape can; likewise for reserving.
+  // could not be placed, no later one of the same shape can; likewise for reserving anew (a task
+  // may still hold on to its earlier reservation).
   struct ShapeMemo {
     int ranks;
     int units_per_rank;
@@ -517,9 +518,9 @@ void Scheduler::RunPass(Pool& pool, std::vector<Action>* actions) {
 }
 
 bool Scheduler::Consider(Pool& pool, int index, std::vector<Action>* actions) {
-  const TaskSpec& spec = tasks_[index].spec;
+  TaskRecord& task = tasks_[index];
+  const TaskSpec& spec = task.spec;
   Pool::ShapeMemo* memo = pool.FindMemo(spec);
-  if (memo != nullptr && memo->cannot_reserve) return false;  // implies it cannot be placed either
   const std::vector<int>& eligible = EligibleWorkers(pool, spec);
   const std::vector<int>& options = task_options_[index];
   const int64_t total = spec.total_units();
@@ -528,10 +529,18 @@ bool Scheduler::Consider(Pool& pool, int index, std::vector<Action>* actions) {
       Place(pool, index, shares_, actions);
       return true;
     }
-    // Reading through the pointer is safe: FindMemo appended nothing since.
+    // Writing through the pointer is safe: FindMemo appended nothing since.
     if (memo != nullptr) memo->cannot_place = true;
   }
-  if (!fitter_.Reserve(options, total, eligible, pool.room, pool.avail, &shares_)) {
+  if (ReservationStillHolds(pool, task)) {
+    shares_.clear();
+    for (const auto& [node, units] : task.reservation) shares_.push_back({node, units});
+  } else if ((memo == nullptr || !memo->cannot_reserve) &&
+             fitter_.Reserve(options, total, eligible, pool.room, pool.avail, &shares_)) {
+    task.reservation.clear();
+    for (const NodeShare& share : shares_) task.reservation.emplace_back(share.node, share.units);
+  } else {
+    task.reservation.clear();
     if (memo != nullptr) memo->cannot_reserve = true;
     return false;
   }
@@ -544,8 +553,18 @@ bool Scheduler::Consider(Pool& pool, int index, std::vector<Action>* actions) {
   return false;
 }
 
+bool Scheduler::ReservationStillHolds(const Pool& pool, const TaskRecord& task) const {
+  if (task.reservation.empty()) return false;
+  for (const auto& [node, units] : task.reservation) {
+    const WorkerRecord& w = workers_[node];
+    if (!IsSchedulable(w) || pool.room[node] < units || !MatchesLabels(w, task.spec.required_labels)) return false;
+  }
+  return true;
+}
+
 void Scheduler::Place(Pool& pool, int index, const std::vector<NodeShare>& shares, std::vector<Action>* actions) {
   TaskRecord& task = tasks_[index];
+  task.reservation.clear();
   const TaskSpec& spec = task.spec;
   task.state = TaskState::kRunning;
   task.attempt = next_attempt_++;
@@ -588,6 +607,11 @@ const TaskRecord* Scheduler::FindTask(const TaskId& id) const {
 const WorkerRecord* Scheduler::FindWorker(const WorkerId& id) const {
   auto it = worker_index_.find(id);
   return it == worker_index_.end() ? nullptr : &workers_[it->second];
+}
+
+const TaskRecord* Scheduler::QueueHead(bool gpus) const {
+  const Pool& pool = gpus ? *gpu_pool_ : *cpu_pool_;
+  return pool.queue.empty() ? nullptr : &tasks_[pool.queue.begin()->second];
 }
 
 size_t Scheduler::pending_count() const { return gpu_pool_->queue.size() + cpu_pool_->queue.size(); }

@@ -9,10 +9,13 @@
 //  * A gang is placed whole or not at all (placement.h): on one worker when one has room, else
 //    split evenly over workers; no GPU is ever given to two ranks.
 //  * Backfill without starvation: walking the queue, a task that cannot start reserves the
-//    capacity it will start on (the workers with the most free units now). Later tasks only use
-//    what is left after all reservations of tasks ahead of them, so a task never waits because a
-//    task behind it took capacity it could use, and a blocked gang starts at the latest when the
-//    current occupants of its reserved workers finish.
+//    capacity it will start on (the workers with the most free units when it first blocks; kept
+//    while it waits). Later tasks only use what is left after all reservations of tasks ahead of
+//    them, so a task never waits because a task behind it took capacity it could use, and the
+//    gang at the head of the queue starts at the latest when everything that was running when it
+//    blocked has finished (unless workers are lost meanwhile). Run times are not known, so a
+//    backfilled task may still outlive the occupants of the reserved workers; it never delays
+//    the gang past that bound.
 //  * A task that cannot fit the current cluster shape even when it is empty is rejected at
 //    submission with the reason. A pending task that stops fitting (workers lost) keeps waiting
 //    without reserving anything, so it blocks nobody.
@@ -59,6 +62,8 @@ class Scheduler {
   const WorkerRecord* FindWorker(const WorkerId& id) const;
   const std::vector<WorkerRecord>& workers() const { return workers_; }
   size_t pending_count() const;
+  // The first pending task of the GPU (or CPU-slot) queue, null when that queue is empty.
+  const TaskRecord* QueueHead(bool gpus) const;
   // Pending tasks in the order they will be considered (GPU tasks, then CPU-slot tasks).
   std::vector<TaskId> PendingOrder() const;
   // The capacity held back for blocked tasks after the last scheduling pass: (task, worker,
@@ -101,6 +106,8 @@ class Scheduler {
   const std::vector<int>& EligibleWorkers(Pool& pool, const TaskSpec& spec);
   bool IsSchedulable(const WorkerRecord& worker) const { return worker.state == WorkerState::kAlive; }
   bool MatchesLabels(const WorkerRecord& worker, const Labels& required) const;
+  // Whether the task's reservation from an earlier pass can be held again in this one.
+  bool ReservationStillHolds(const Pool& pool, const TaskRecord& task) const;
 
   SchedulerConfig config_;
   std::vector<WorkerRecord> workers_;

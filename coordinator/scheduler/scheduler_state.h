@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "coordinator/scheduler/task_spec.h"
@@ -23,6 +24,10 @@ struct TaskRecord {
   uint64_t queue_seq = 0;  // order of first acceptance: FIFO within a priority, kept on requeue
   AttemptId attempt = 0;   // the current attempt if running, else the last one (0: never placed)
   std::vector<RankSlot> ranks;  // placement of the running attempt, rank order
+  // While pending and blocked: the units held back for it, as (worker index, units). Kept from
+  // pass to pass while still valid, so that capacity it waits for is not handed to others when a
+  // different worker happens to free up first.
+  std::vector<std::pair<int, int>> reservation;
   // Failed attempts so far, by FailureKind.
   int preempted_failures = 0;
   int infrastructure_failures = 0;

@@ -19,6 +19,7 @@ TEST(ClusterSimulationTest, FiveHundredWorkersFiftyThousandTasks) {
   EXPECT_EQ(report.rejected, 0);
   EXPECT_EQ(report.succeeded + report.failed + report.cancelled, options.workload.tasks);
   EXPECT_GT(report.requeued, 0);
+  EXPECT_GT(report.head_waits_checked, 0);
   std::printf("steps %lld, placements %lld, simulated %.1f h, max pending %zu, core %.2f s\n",
               static_cast<long long>(report.steps), static_cast<long long>(report.placements),
               report.simulated_hours, report.max_pending, report.core_seconds);

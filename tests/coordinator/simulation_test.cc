@@ -26,6 +26,7 @@ void ExpectHealthy(const SimReport& report, int tasks) {
   // Everything ended one way or another, and most of it well.
   EXPECT_EQ(report.succeeded + report.failed + report.cancelled, tasks);
   EXPECT_GT(report.succeeded, tasks * 9 / 10);
+  EXPECT_GT(report.head_waits_checked, 0) << "no blocked queue head was ever checked";
 }
 
 TEST(SimulationTest, SmallClusterKeepsEveryInvariant) {

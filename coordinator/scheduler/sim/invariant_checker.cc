@@ -26,10 +26,17 @@ void InvariantChecker::SetPending(Task& task, bool pending) {
   }
 }
 
+InvariantChecker::Worker& InvariantChecker::WorkerNamed(const std::string& id) {
+  auto [it, inserted] = worker_index_.try_emplace(id, static_cast<int>(workers_.size()));
+  if (inserted) workers_.emplace_back();
+  return workers_[static_cast<size_t>(it->second)];
+}
+
 void InvariantChecker::FreeAttempt(Task& task) {
   for (const Holding& h : task.holdings) {
-    Worker& w = workers_[h.worker];
+    Worker& w = workers_[static_cast<size_t>(h.worker)];
     for (int g : h.gpus) w.gpu_owner[static_cast<size_t>(g)].clear();
+    w.free_gpus += static_cast<int>(h.gpus.size());
     w.cpus_used -= h.cpus;
   }
   task.holdings.clear();
@@ -93,28 +100,31 @@ void InvariantChecker::Check(const Event& event, const std::vector<Action>& acti
 
   // 3. Worker state.
   if (const auto* j = std::get_if<WorkerJoined>(&event)) {
-    Worker& w = workers_[j->spec.id];
+    Worker& w = WorkerNamed(j->spec.id);
     const bool fresh = w.spec.id.empty() || w.state == WorkerState::kLost || w.spec.incarnation != j->spec.incarnation;
     if (fresh) {
       if (w.state != WorkerState::kQuarantined) w.state = WorkerState::kAlive;
       w.spec = j->spec;
       w.gpu_owner.assign(static_cast<size_t>(j->spec.gpus), "");
+      w.free_gpus = j->spec.gpus;
       w.cpus_used = 0;
     }
   }
-  if (const auto* l = std::get_if<WorkerLost>(&event)) workers_[l->worker].state = WorkerState::kLost;
+  if (const auto* l = std::get_if<WorkerLost>(&event)) WorkerNamed(l->worker).state = WorkerState::kLost;
   if (const auto* d = std::get_if<WorkerDrain>(&event)) {
-    if (workers_[d->worker].state == WorkerState::kAlive) workers_[d->worker].state = WorkerState::kDraining;
+    Worker& w = WorkerNamed(d->worker);
+    if (w.state == WorkerState::kAlive) w.state = WorkerState::kDraining;
   }
   if (const auto* r = std::get_if<WorkerRelease>(&event)) {
-    if (workers_[r->worker].state == WorkerState::kQuarantined) workers_[r->worker].state = WorkerState::kAlive;
+    Worker& w = WorkerNamed(r->worker);
+    if (w.state == WorkerState::kQuarantined) w.state = WorkerState::kAlive;
   }
 
   // 4. The rest, in order.
   std::vector<const Task*> placed;
   for (const Action& a : actions) {
     if (const auto* q = std::get_if<QuarantineWorker>(&a)) {
-      workers_[q->worker].state = WorkerState::kQuarantined;
+      WorkerNamed(q->worker).state = WorkerState::kQuarantined;
     } else if (const auto* r = std::get_if<RequeueTask>(&a)) {
       if (!must_requeue_or_fail.erase(r->task)) Fail(fmt::format("{} for a task that did not just fail", ToString(a)));
       Task& t = tasks_[r->task];
@@ -135,7 +145,7 @@ void InvariantChecker::Check(const Event& event, const std::vector<Action>& acti
     for (const auto& [id, task] : tasks_) {
       if (task.state != Task::kRunning) continue;
       for (const Holding& h : task.holdings) {
-        if (h.worker == lost) Fail(fmt::format("{} still runs on lost worker {}", id, lost));
+        if (workers_[static_cast<size_t>(h.worker)].spec.id == lost) Fail(fmt::format("{} still runs on lost worker {}", id, lost));
       }
     }
   }
@@ -154,36 +164,38 @@ void InvariantChecker::CheckPlace(const PlaceTask& place, std::vector<const Task
   }
   std::map<std::string, int> per_worker;
   for (const RankPlacement& r : place.ranks) {
-    auto w = workers_.find(r.worker);
-    if (w == workers_.end() || w->second.state != WorkerState::kAlive) {
+    auto index = worker_index_.find(r.worker);
+    auto w = workers_.begin() + (index == worker_index_.end() ? 0 : index->second);
+    if (index == worker_index_.end() || w->state != WorkerState::kAlive) {
       Fail(fmt::format("{} placed a rank on worker {} which is not alive", place.task, r.worker));
       continue;
     }
     for (const auto& [key, value] : t.spec.required_labels) {
-      auto l = w->second.spec.labels.find(key);
-      if (l == w->second.spec.labels.end() || l->second != value) {
+      auto l = w->spec.labels.find(key);
+      if (l == w->spec.labels.end() || l->second != value) {
         Fail(fmt::format("{} placed on {} without label {}={}", place.task, r.worker, key, value));
       }
     }
-    Holding h{r.worker, r.gpus, r.cpu_slots};
+    Holding h{index->second, r.gpus, r.cpu_slots};
     if (t.spec.uses_gpus()) {
       if (static_cast<int>(r.gpus.size()) != t.spec.gpus_per_rank) {
         Fail(fmt::format("{}: a rank got {} GPUs, needs {}", place.task, r.gpus.size(), t.spec.gpus_per_rank));
       }
       for (int g : r.gpus) {
-        if (g < 0 || g >= w->second.spec.gpus) {
+        if (g < 0 || g >= w->spec.gpus) {
           Fail(fmt::format("{}: GPU {} does not exist on {}", place.task, g, r.worker));
           continue;
         }
-        std::string& owner = w->second.gpu_owner[static_cast<size_t>(g)];
+        std::string& owner = w->gpu_owner[static_cast<size_t>(g)];
         if (!owner.empty()) Fail(fmt::format("GPU {} of {} given to {} while {} holds it", g, r.worker, place.task, owner));
+        if (owner.empty()) --w->free_gpus;
         owner = place.task;
       }
       per_worker[r.worker] += static_cast<int>(r.gpus.size());
     } else {
       if (r.cpu_slots != t.spec.cpus_per_rank) Fail(fmt::format("{}: a rank got {} CPU slots", place.task, r.cpu_slots));
-      w->second.cpus_used += r.cpu_slots;
-      if (w->second.cpus_used > w->second.spec.cpu_slots) Fail(fmt::format("CPU slots of {} overbooked", r.worker));
+      w->cpus_used += r.cpu_slots;
+      if (w->cpus_used > w->spec.cpu_slots) Fail(fmt::format("CPU slots of {} overbooked", r.worker));
       per_worker[r.worker] += r.cpu_slots;
     }
     t.holdings.push_back(std::move(h));
@@ -206,11 +218,12 @@ void InvariantChecker::CheckPriorities(const std::vector<const Task*>& placed) {
   // Cheap bound first: a task bigger than everything free plus what was placed cannot fit.
   int64_t free_gpus = 0;
   int64_t free_cpus = 0;
-  for (const auto& [id, w] : workers_) {
+  for (const Worker& w : workers_) {
     if (w.state != WorkerState::kAlive) continue;
-    free_gpus += std::count(w.gpu_owner.begin(), w.gpu_owner.end(), "");
+    free_gpus += w.free_gpus;
     free_cpus += w.spec.cpu_slots - w.cpus_used;
   }
+  bool held_known = false;
   for (const Task* low : placed) {
     const int64_t open = (low->spec.uses_gpus() ? free_gpus : free_cpus) + low->spec.total_units();
     for (const auto& [shape, group] : pending_by_shape_) {
@@ -219,6 +232,13 @@ void InvariantChecker::CheckPriorities(const std::vector<const Task*>& placed) {
       if (group.empty() || !(group.begin()->first < low->key)) continue;
       const Task& high = tasks_.at(group.begin()->second);
       if (high.spec.uses_gpus() != low->spec.uses_gpus() || high.spec.total_units() > open) continue;
+      if (!held_known) {
+        held_.clear();
+        scheduler_->ForEachReservation([&](const TaskId& task, const WorkerId& worker, int units) {
+          held_.push_back({tasks_.at(task).key, worker_index_.at(worker), units});
+        });
+        held_known = true;
+      }
       if (FitsAhead(high, *low)) {
         Fail(fmt::format("{} (priority {}) was placed on capacity that {} (priority {}, ahead in the queue) "
                          "could have started on",
@@ -232,31 +252,29 @@ void InvariantChecker::CheckPriorities(const std::vector<const Task*>& placed) {
 // scheduler holds back for tasks ahead of `waiting`.
 bool InvariantChecker::FitsAhead(const Task& waiting, const Task& placed) {
   const bool gpus = waiting.spec.uses_gpus();
-  if (gpus != placed.spec.uses_gpus()) return false;
-  std::map<std::string, int> open;
-  for (const auto& [id, w] : workers_) {
+  std::vector<int> units(workers_.size(), 0);
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const Worker& w = workers_[i];
     if (w.state != WorkerState::kAlive) continue;
     bool labels_ok = true;
     for (const auto& [key, value] : waiting.spec.required_labels) {
       auto l = w.spec.labels.find(key);
       labels_ok = labels_ok && l != w.spec.labels.end() && l->second == value;
     }
-    if (!labels_ok) continue;
-    open[id] = gpus ? static_cast<int>(std::count(w.gpu_owner.begin(), w.gpu_owner.end(), ""))
-                    : w.spec.cpu_slots - w.cpus_used;
+    if (labels_ok) units[i] = gpus ? w.free_gpus : w.spec.cpu_slots - w.cpus_used;
   }
   for (const Holding& h : placed.holdings) {
-    auto it = open.find(h.worker);
-    if (it != open.end()) it->second += gpus ? static_cast<int>(h.gpus.size()) : h.cpus;
+    int& u = units[static_cast<size_t>(h.worker)];
+    if (workers_[static_cast<size_t>(h.worker)].state == WorkerState::kAlive) {
+      u += gpus ? static_cast<int>(h.gpus.size()) : h.cpus;
+    }
   }
-  std::map<std::string, int> held;
-  scheduler_->ForEachReservation([&](const TaskId& task, const WorkerId& worker, int units) {
-    auto t = tasks_.find(task);
-    if (t != tasks_.end() && t->second.key < waiting.key) held[worker] += units;
-  });
+  std::vector<int> held(workers_.size(), 0);
+  for (const Held& r : held_) {
+    if (r.key < waiting.key) held[static_cast<size_t>(r.worker)] += r.units;
+  }
+  for (size_t i = 0; i < units.size(); ++i) units[i] = std::max(0, units[i] - held[i]);
   // Independent of placement.cc: try every even split with whole ranks per worker.
-  std::vector<int> units;
-  for (const auto& [id, free] : open) units.push_back(std::max(0, free - held[id]));
   const int per_rank = waiting.spec.units_per_rank();
   for (int ranks_per_node = 1; ranks_per_node <= waiting.spec.ranks; ++ranks_per_node) {
     if (waiting.spec.ranks % ranks_per_node != 0) continue;
@@ -268,10 +286,12 @@ bool InvariantChecker::FitsAhead(const Task& waiting, const Task& placed) {
 }
 
 void InvariantChecker::CheckBooks() {
-  for (const auto& [id, w] : workers_) {
+  for (const Worker& w : workers_) {
+    const std::string& id = w.spec.id;
     const WorkerRecord* record = scheduler_->FindWorker(id);
     if (record == nullptr || w.state == WorkerState::kLost) continue;
     const int free = static_cast<int>(std::count(w.gpu_owner.begin(), w.gpu_owner.end(), ""));
+    if (free != w.free_gpus) Fail(fmt::format("ledger of {} lost count of its free GPUs", id));
     if (record->free_gpus != free || record->free_cpus != w.spec.cpu_slots - w.cpus_used) {
       Fail(fmt::format("worker {}: scheduler counts {} free GPUs and {} free CPU slots, the ledger {} and {}", id,
                        record->free_gpus, record->free_cpus, free, w.spec.cpu_slots - w.cpus_used));

@@ -42,10 +42,11 @@ class InvariantChecker {
     WorkerSpec spec;
     WorkerState state = WorkerState::kAlive;
     std::vector<std::string> gpu_owner;  // task id per GPU, empty when free
+    int free_gpus = 0;
     int cpus_used = 0;
   };
   struct Holding {
-    std::string worker;
+    int worker;  // index into workers_
     std::vector<int> gpus;
     int cpus = 0;
   };
@@ -62,10 +63,18 @@ class InvariantChecker {
   void CheckPlace(const PlaceTask& place, std::vector<const Task*>* placed);
   void CheckPriorities(const std::vector<const Task*>& placed);
   bool FitsAhead(const Task& waiting, const Task& placed);
+  Worker& WorkerNamed(const std::string& id);
   void SetPending(Task& task, bool pending);
 
   const Scheduler* scheduler_;
-  std::map<std::string, Worker> workers_;
+  std::vector<Worker> workers_;
+  std::unordered_map<std::string, int> worker_index_;
+  struct Held {
+    Key key;
+    int worker;
+    int units;
+  };
+  std::vector<Held> held_;  // the scheduler's reservations in this step, by worker index
   std::unordered_map<std::string, Task> tasks_;
   uint64_t next_order_ = 0;
   AttemptId last_attempt_ = 0;

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "coordinator/scheduler/placement.h"
 #include "coordinator/scheduler/sim/invariant_checker.h"
 
 namespace mdetr::scheduler::sim {
@@ -87,8 +88,16 @@ class Loop {
         checker_.Check(next.event, actions);
         if (options_.check_books_every > 0 && report_.steps % options_.check_books_every == 0) checker_.CheckBooks();
       }
+      if (const auto* f = std::get_if<TaskFinished>(&next.event)) EndAttempt(f->attempt);
       const bool is_submit = std::holds_alternative<SubmitTask>(next.event);
-      for (const Action& a : actions) Play(a, is_submit, us);
+      bool capacity_shrank = std::holds_alternative<WorkerLost>(next.event) ||
+                             std::holds_alternative<WorkerDrain>(next.event) ||
+                             std::holds_alternative<WorkerJoined>(next.event);
+      for (const Action& a : actions) {
+        Play(a, is_submit, us);
+        capacity_shrank = capacity_shrank || std::holds_alternative<QuarantineWorker>(a);
+      }
+      if (options_.check_invariants) WatchHead(actions, capacity_shrank);
       report_.max_pending = std::max(report_.max_pending, scheduler_.pending_count());
     }
     if (options_.check_invariants) checker_.CheckBooks();
@@ -110,6 +119,79 @@ class Loop {
     queue_.push(Pending{at, seq_++, Event(std::move(event))});
   }
 
+  void EndAttempt(AttemptId attempt) {
+    auto it = attempt_ends_.find(attempt);
+    if (it == attempt_ends_.end()) return;
+    for (auto& [worker, end] : it->second) worker_ends_[worker].erase(end);
+    attempt_ends_.erase(it);
+  }
+
+  void Violation(std::string message) {
+    if (report_.violations.size() < 20) report_.violations.push_back(std::move(message));
+  }
+
+  // The blocked head of the queue holds capacity back (the scheduler's reservation). Checked:
+  // it does so whenever GPUs are free, the reservation stays put while no capacity goes away, and
+  // the head starts at the latest when the attempts running on its reserved workers when it
+  // blocked have ended: nothing placed behind it may delay it past that.
+  void WatchHead(const std::vector<Action>& actions, bool capacity_shrank) {
+    if (!head_.empty()) {
+      for (const Action& a : actions) {
+        const auto* p = std::get_if<PlaceTask>(&a);
+        if (p == nullptr || p->task != head_) continue;
+        ++report_.head_waits_checked;
+        if (now_ > head_deadline_) {
+          Violation(fmt::format("{} blocked at the head of the queue at {:.0f} s started at {:.0f} s, after the "
+                                "attempts on its reserved workers had ended ({:.0f} s)",
+                                head_, static_cast<double>(head_since_) / kSecond, static_cast<double>(now_) / kSecond,
+                                static_cast<double>(head_deadline_) / kSecond));
+        }
+        head_.clear();
+      }
+    }
+    const TaskRecord* head = scheduler_.QueueHead(true);
+    if (head == nullptr) {
+      head_.clear();
+      return;
+    }
+    if (head->reservation.empty()) {
+      if (HeadCouldReserve(*head)) {
+        Violation(fmt::format("{} waits at the head of the queue holding no capacity while GPUs are free", head->spec.id));
+      }
+      head_.clear();
+      return;
+    }
+    if (head->spec.id == head_ && !capacity_shrank && head->reservation != head_reservation_) {
+      Violation(fmt::format("the reservation of {} moved while it waited at the head of the queue", head_));
+    }
+    if (head->spec.id != head_ || capacity_shrank || head->reservation != head_reservation_) {
+      head_ = head->spec.id;
+      head_reservation_ = head->reservation;
+      head_since_ = now_;
+      head_deadline_ = now_;
+      for (const auto& [worker, units] : head_reservation_) {
+        const auto& ends = worker_ends_[scheduler_.workers()[static_cast<size_t>(worker)].spec.id];
+        if (!ends.empty()) head_deadline_ = std::max(head_deadline_, *ends.rbegin());
+      }
+    }
+  }
+
+  // Whether the head could hold capacity now: some alive worker has a free GPU, and the gang fits
+  // the alive workers at all.
+  bool HeadCouldReserve(const TaskRecord& head) {
+    std::vector<int> eligible, capacity;
+    int free = 0;
+    for (const WorkerRecord& w : scheduler_.workers()) {
+      capacity.push_back(w.spec.gpus);
+      if (w.state != WorkerState::kAlive) continue;
+      eligible.push_back(static_cast<int>(capacity.size()) - 1);
+      free += w.free_gpus;
+    }
+    GangFitter fitter;
+    return free > 0 && fitter.EverFits(UnitsPerNodeOptions(head.spec.ranks, head.spec.gpus_per_rank),
+                                       head.spec.total_units(), eligible, capacity);
+  }
+
   // The workers' side of an action.
   void Play(const Action& action, bool during_submit, double handle_us) {
     ++report_.decisions;
@@ -120,6 +202,8 @@ class Loop {
         (during_submit ? report_.submit_to_place_us : report_.freed_to_place_us).push_back(handle_us);
       }
       RunAttempt(*p);
+    } else if (const auto* k = std::get_if<KillAttempt>(&action)) {
+      EndAttempt(k->attempt);
     } else if (std::holds_alternative<RequeueTask>(action)) {
       ++report_.requeued;
     } else if (std::holds_alternative<FailTask>(action)) {
@@ -152,6 +236,10 @@ class Loop {
       at = now_ + static_cast<SimTime>(unit(rng_) * static_cast<double>(duration));
     }
     Push(at, done);
+    auto& ends = attempt_ends_[p.attempt];
+    for (const RankPlacement& r : p.ranks) {
+      if (ends.empty() || ends.back().first != r.worker) ends.emplace_back(r.worker, worker_ends_[r.worker].insert(at));
+    }
     // A duplicated report, arriving after the first: it must change nothing.
     if (unit(rng_) < options_.workload.duplicate_probability) Push(at + 5 * kSecond, done);
   }
@@ -170,6 +258,13 @@ class Loop {
   std::unordered_map<std::string, SimTime> duration_;
   std::unordered_map<std::string, SimTime> submitted_at_;
   std::set<std::string> placed_once_;
+  // When the attempts running on each worker will end.
+  std::unordered_map<std::string, std::multiset<SimTime>> worker_ends_;
+  std::unordered_map<AttemptId, std::vector<std::pair<std::string, std::multiset<SimTime>::iterator>>> attempt_ends_;
+  std::string head_;  // the blocked head of the GPU queue being watched
+  std::vector<std::pair<int, int>> head_reservation_;
+  SimTime head_since_ = 0;
+  SimTime head_deadline_ = 0;
   SimReport report_;
 };
 

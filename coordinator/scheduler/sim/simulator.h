@@ -1,7 +1,9 @@
 // A simulated cluster: a seeded event loop with simulated time that feeds a Scheduler the events
 // of a synthetic workload (workload.h) and plays the workers' side of its actions: placed
 // attempts run for their duration, then succeed or fail; workers get lost, drained and restarted.
-// Optionally every step is checked by an InvariantChecker.
+// Optionally every step is checked by an InvariantChecker, and the blocked head of the queue is
+// checked to hold capacity back and to start no later than the attempts that ran on that
+// capacity when it blocked have ended.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +33,7 @@ struct SimReport {
   std::vector<double> freed_to_place_us;
   std::vector<double> wait_s;  // simulated time from first submission to each first placement
   int64_t succeeded = 0, failed = 0, cancelled = 0, rejected = 0, requeued = 0, quarantined = 0;
+  int64_t head_waits_checked = 0;  // blocked queue heads whose start was checked against the bound
   int64_t unfinished = 0;      // tasks not in a final state when the simulation ran out of events
   size_t max_pending = 0;
   double simulated_hours = 0;
