@@ -72,10 +72,13 @@ Result<BytePairEncoder> BytePairEncoder::Create(const Vocabulary& vocab, const s
 }
 
 void BytePairEncoder::Encode(std::string_view piece, std::vector<BpeToken>* out) const {
-  if (cache_->Lookup(piece, out)) return;
+  // Long pieces (runs of symbols, pasted URLs) rarely repeat and would hold memory in the cache.
+  constexpr size_t kMaxCachedBytes = 256;
+  const bool cacheable = piece.size() <= kMaxCachedBytes;
+  if (cacheable && cache_->Lookup(piece, out)) return;
   const size_t first = out->size();
   Merge(piece, out);
-  cache_->Insert(piece, out->data() + first, out->size() - first);
+  if (cacheable) cache_->Insert(piece, out->data() + first, out->size() - first);
 }
 
 void BytePairEncoder::Merge(std::string_view piece, std::vector<BpeToken>* out) const {

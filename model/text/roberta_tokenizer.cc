@@ -1,7 +1,6 @@
 #include "model/text/roberta_tokenizer.h"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 #include "model/text/pre_tokenizer.h"

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <thread>
 
+#include "model/text/utf8.h"
 #include "tests/support/test_paths.h"
 #include "tests/text/golden_data.h"
 
@@ -60,6 +62,64 @@ TEST(RobertaTokenizerTest, ConcurrentEncodingMatchesTheGoldens) {
   }
   for (auto& t : threads) t.join();
   for (int k = 0; k < kThreads; ++k) EXPECT_EQ(mismatches[k], 0) << "thread " << k;
+}
+
+// Arbitrary bytes: either an INVALID_ARGUMENT or an encoding whose every token is a vocabulary id
+// with a span inside the text, in order.
+TEST(RobertaTokenizerTest, ArbitraryBytesNeverBreakTheInvariants) {
+  const RobertaTokenizer* tokenizer = testing::LoadRobertaBase();
+  ASSERT_NE(tokenizer, nullptr);
+  std::mt19937 rng(7);
+  const std::vector<std::string> atoms = {"a", " ", "  ", "\t", "\n", "<mask>", "<s>", "'s", "é", "\xC3", "\xFF",
+                                          "日", "\xF0\x9F", "🙂", "1", ".", "\u00a0", "\xE3\x80\x80", "<"};
+  int valid = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string text;
+    const int n = std::uniform_int_distribution<int>(0, 40)(rng);
+    for (int i = 0; i < n; ++i) {
+      if (rng() % 4 == 0) {
+        text.push_back(static_cast<char>(rng() % 256));
+      } else {
+        text += atoms[rng() % atoms.size()];
+      }
+    }
+    auto decoded = DecodeUtf8(text);
+    auto encoding = tokenizer->Encode(text);
+    ASSERT_EQ(encoding.ok(), decoded.ok()) << testing::Printable(text);
+    if (!encoding.ok()) {
+      EXPECT_EQ(encoding.status().code(), StatusCode::kInvalidArgument);
+      continue;
+    }
+    ++valid;
+    const int64_t length = decoded->size();
+    ASSERT_GE(encoding->size(), 2);
+    EXPECT_EQ(encoding->ids.front(), tokenizer->bos_id());
+    EXPECT_EQ(encoding->ids.back(), tokenizer->eos_id());
+    int64_t previous_begin = 0;
+    for (int64_t t = 1; t + 1 < encoding->size(); ++t) {
+      EXPECT_GE(encoding->ids[t], 0);
+      EXPECT_LT(encoding->ids[t], tokenizer->vocab_size());
+      const CharSpan span = encoding->offsets[t];
+      EXPECT_LE(0, span.begin);
+      EXPECT_LE(span.begin, span.end);
+      EXPECT_LE(span.end, length);
+      EXPECT_LE(previous_begin, span.begin) << testing::Printable(text) << " token " << t;
+      previous_begin = span.begin;
+    }
+  }
+  EXPECT_GT(valid, 100);
+}
+
+TEST(RobertaTokenizerTest, LongRunsAreLinear) {
+  const RobertaTokenizer* tokenizer = testing::LoadRobertaBase();
+  ASSERT_NE(tokenizer, nullptr);
+  // One 200k-byte piece, and 200k spaces before a word: both must finish (no quadratic blow-up).
+  for (const std::string& text : {std::string(200000, 'a'), std::string(200000, ' ') + "x"}) {
+    auto encoding = tokenizer->Encode(text);
+    ASSERT_TRUE(encoding.ok());
+    EXPECT_GT(encoding->size(), 2);
+    EXPECT_EQ(encoding->offsets[encoding->size() - 2].end, static_cast<int64_t>(text.size()));
+  }
 }
 
 }  // namespace
