@@ -1,10 +1,10 @@
-// Reading COCO-style JSON with simdjson's on-demand API: one pass over the bytes, each record
-// decoded straight into the flat arrays of CocoDataset.
+// Reading COCO-style JSON with simdjson's DOM API (see json_values.h for why not on-demand):
+// one parse, then each record decoded straight into the flat arrays of CocoDataset.
 #include <simdjson.h>
 
 #include <algorithm>
-#include <cstring>
 #include <string>
+#include <utility>
 
 #include "datasets/annotations/coco_dataset.h"
 #include "datasets/annotations/error_list.h"
@@ -14,7 +14,7 @@
 namespace mdetr::annotations {
 
 using simdjson::SUCCESS;
-namespace od = simdjson::ondemand;
+namespace dom = simdjson::dom;
 
 class CocoReader {
  public:
@@ -23,50 +23,44 @@ class CocoReader {
     data_.source_ = source;
   }
 
-  Result<CocoDataset> Read(const simdjson::padded_string& json);
+  // Takes the bytes by value: they are released as soon as the DOM is built.
+  Result<CocoDataset> Read(simdjson::padded_string json);
 
  private:
   std::string Where(const char* array, size_t index, std::string_view field) const {
     return std::string(array) + "[" + std::to_string(index) + "]." + std::string(field);
   }
-  Status SyntaxError(od::document& doc, simdjson::error_code code) const;
   uint16_t Intern(std::string_view name);
   bool Store(std::string_view s, StringRef* ref);
 
-  void ReadImages(od::value images);
-  void ReadImage(od::object obj, size_t index);
-  void ReadAnnotations(od::value annotations);
-  void ReadAnnotation(od::object obj, size_t index);
-  void ReadCategories(od::value categories);
-  bool ReadSpanList(od::value v, size_t caption_chars, Range* out);
-  bool ReadPhrases(od::value v, size_t caption_chars, Range* out);
-  bool ReadIntList(od::value v, Range* out);
-  bool ReadSegmentation(od::value v, AnnotationRecord* ann);
+  void ReadImages(dom::element images);
+  void ReadImage(dom::object obj, size_t index);
+  void ReadAnnotations(dom::element annotations);
+  void ReadAnnotation(dom::object obj, size_t index);
+  void ReadCategories(dom::element categories);
+  bool ReadSpanList(dom::element v, size_t caption_chars, Range* out);
+  bool ReadPhrases(dom::element v, size_t caption_chars, Range* out);
+  bool ReadIntList(dom::element v, Range* out);
+  bool ReadSegmentation(dom::element v, AnnotationRecord* ann);
   void CheckSpans(const ImageRecord& image, const AnnotationRecord& ann, size_t index);
   void BuildIndex();
+  void Reserve(dom::object root, size_t json_bytes);
 
   CocoReadOptions options_;
   ErrorList errors_;
   CocoDataset data_;
   simdjson::error_code fatal_ = SUCCESS;
-  std::unordered_map<std::string, uint16_t> name_index_;
 };
 
-Status CocoReader::SyntaxError(od::document& doc, simdjson::error_code code) const {
-  std::string where;
-  const char* location = nullptr;
-  if (doc.current_location().get(location) == SUCCESS) where = " near: " + std::string(location, strnlen(location, 40));
-  return InvalidArgumentError(data_.source_ + ": not valid JSON (" + simdjson::error_message(code) + ")" + where);
-}
-
 uint16_t CocoReader::Intern(std::string_view name) {
-  auto it = name_index_.find(std::string(name));
-  if (it != name_index_.end()) return it->second;
+  // A handful of distinct names per file ("flickr", "coco", "vg"...): a linear scan beats hashing
+  // a fresh std::string for each of a million images.
+  for (size_t i = 0; i < data_.names_.size(); ++i) {
+    if (data_.names_[i] == name) return static_cast<uint16_t>(i);
+  }
   if (data_.names_.size() >= kNoName) return kNoName;
-  const auto index = static_cast<uint16_t>(data_.names_.size());
   data_.names_.emplace_back(name);
-  name_index_.emplace(std::string(name), index);
-  return index;
+  return static_cast<uint16_t>(data_.names_.size() - 1);
 }
 
 bool CocoReader::Store(std::string_view s, StringRef* ref) {
@@ -75,14 +69,13 @@ bool CocoReader::Store(std::string_view s, StringRef* ref) {
   return false;
 }
 
-bool CocoReader::ReadIntList(od::value v, Range* out) {
-  od::array arr;
+bool CocoReader::ReadIntList(dom::element v, Range* out) {
+  dom::array arr;
   if (v.get_array().get(arr) != SUCCESS) return false;
   out->begin = static_cast<uint32_t>(data_.ints_.size());
   for (auto element : arr) {
-    od::value item;
     int64_t x = 0;
-    if (element.get(item) != SUCCESS || !json::ReadInt(item, &x)) return false;
+    if (!json::ReadInt(element, &x)) return false;
     data_.ints_.push_back(x);
   }
   out->end = static_cast<uint32_t>(data_.ints_.size());
@@ -90,18 +83,17 @@ bool CocoReader::ReadIntList(od::value v, Range* out) {
 }
 
 // [[begin, end], ...]; also reached for CLEVR's "tokens".
-bool CocoReader::ReadSpanList(od::value v, size_t /*caption_chars*/, Range* out) {
-  od::array arr;
+bool CocoReader::ReadSpanList(dom::element v, size_t /*caption_chars*/, Range* out) {
+  dom::array arr;
   if (v.get_array().get(arr) != SUCCESS) return false;
   out->begin = static_cast<uint32_t>(data_.spans_.size());
   for (auto element : arr) {
-    od::array pair;
+    dom::array pair;
     if (element.get_array().get(pair) != SUCCESS) return false;
     int32_t values[2] = {0, 0};
     int n = 0;
     for (auto x : pair) {
-      od::value item;
-      if (x.get(item) != SUCCESS || n >= 2 || !json::ReadInt32(item, &values[n])) return false;
+      if (n >= 2 || !json::ReadInt32(x, &values[n])) return false;
       ++n;
     }
     if (n != 2) return false;
@@ -111,21 +103,20 @@ bool CocoReader::ReadSpanList(od::value v, size_t /*caption_chars*/, Range* out)
   return true;
 }
 
-bool CocoReader::ReadPhrases(od::value v, size_t caption_chars, Range* out) {
-  od::array arr;
+bool CocoReader::ReadPhrases(dom::element v, size_t caption_chars, Range* out) {
+  dom::array arr;
   if (v.get_array().get(arr) != SUCCESS) return false;
   out->begin = static_cast<uint32_t>(data_.phrase_spans_.size());
   for (auto element : arr) {
-    od::value phrase;
     Range spans;
-    if (element.get(phrase) != SUCCESS || !ReadSpanList(phrase, caption_chars, &spans)) return false;
+    if (!ReadSpanList(element, caption_chars, &spans)) return false;
     data_.phrase_spans_.push_back(spans);
   }
   out->end = static_cast<uint32_t>(data_.phrase_spans_.size());
   return true;
 }
 
-void CocoReader::ReadImage(od::object obj, size_t index) {
+void CocoReader::ReadImage(dom::object obj, size_t index) {
   ImageRecord image;
   const size_t errors_before = errors_.count();
   bool has_id = false;
@@ -133,12 +124,8 @@ void CocoReader::ReadImage(od::object obj, size_t index) {
   Range phrases;
   bool has_phrases = false;
   for (auto field : obj) {
-    std::string_view key;
-    od::value v;
-    if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) {
-      errors_.Add(Where("images", index, "?"), "unreadable field");
-      return;
-    }
+    const std::string_view key = field.key;
+    const dom::element v = field.value;
     std::string_view s;
     bool ok = true;
     const char* expected = "an integer";
@@ -221,15 +208,15 @@ void CocoReader::ReadImage(od::object obj, size_t index) {
   data_.images_.push_back(image);
 }
 
-void CocoReader::ReadImages(od::value images) {
-  od::array arr;
+void CocoReader::ReadImages(dom::element images) {
+  dom::array arr;
   if (images.get_array().get(arr) != SUCCESS) {
     errors_.Add("images", "expected a list of image objects");
     return;
   }
   size_t index = 0;
   for (auto element : arr) {
-    od::object obj;
+    dom::object obj;
     if (element.get_object().get(obj) != SUCCESS) {
       errors_.Add("images[" + std::to_string(index) + "]", "expected an object");
     } else {
@@ -240,24 +227,22 @@ void CocoReader::ReadImages(od::value images) {
   }
 }
 
-bool CocoReader::ReadSegmentation(od::value v, AnnotationRecord* ann) {
-  od::json_type type;
-  if (v.type().get(type) != SUCCESS) return false;
-  if (type == od::json_type::array) {
+bool CocoReader::ReadSegmentation(dom::element v, AnnotationRecord* ann) {
+  const dom::element_type type = v.type();
+  if (type == dom::element_type::ARRAY) {
     // Polygons: [[x0, y0, x1, y1, ...], ...].
-    od::array polygons;
+    dom::array polygons;
     if (v.get_array().get(polygons) != SUCCESS) return false;
     ann->segmentation = SegmentationKind::kPolygons;
     ann->polygons.begin = static_cast<uint32_t>(data_.polygon_ranges_.size());
     for (auto polygon : polygons) {
-      od::array coords;
+      dom::array coords;
       if (polygon.get_array().get(coords) != SUCCESS) return false;
       Range r;
       r.begin = static_cast<uint32_t>(data_.coords_.size());
       for (auto c : coords) {
-        od::value item;
         double x = 0;
-        if (c.get(item) != SUCCESS || !json::ReadDouble(item, &x)) return false;
+        if (!json::ReadDouble(c, &x)) return false;
         data_.coords_.push_back(x);
       }
       r.end = static_cast<uint32_t>(data_.coords_.size());
@@ -266,16 +251,15 @@ bool CocoReader::ReadSegmentation(od::value v, AnnotationRecord* ann) {
     ann->polygons.end = static_cast<uint32_t>(data_.polygon_ranges_.size());
     return true;
   }
-  if (type != od::json_type::object) return false;
+  if (type != dom::element_type::OBJECT) return false;
   // RLE: {"counts": "<compressed>" | [runs...], "size": [h, w]}.
-  od::object obj;
+  dom::object obj;
   if (v.get_object().get(obj) != SUCCESS) return false;
   ann->segmentation = SegmentationKind::kRle;
   bool has_counts = false;
   for (auto field : obj) {
-    std::string_view key;
-    od::value item;
-    if (field.unescaped_key().get(key) != SUCCESS || field.value().get(item) != SUCCESS) return false;
+    const std::string_view key = field.key;
+    const dom::element item = field.value;
     if (key == "counts") {
       std::string_view s;
       has_counts = json::ReadString(item, &s) ? Store(s, &ann->rle_counts) : ReadIntList(item, &ann->rle_int_counts);
@@ -289,16 +273,12 @@ bool CocoReader::ReadSegmentation(od::value v, AnnotationRecord* ann) {
   return has_counts;
 }
 
-void CocoReader::ReadAnnotation(od::object obj, size_t index) {
+void CocoReader::ReadAnnotation(dom::object obj, size_t index) {
   AnnotationRecord ann;
   bool has[5] = {false, false, false, false, false};  // id, image_id, bbox, category_id, area
   for (auto field : obj) {
-    std::string_view key;
-    od::value v;
-    if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) {
-      errors_.Add(Where("annotations", index, "?"), "unreadable field");
-      return;
-    }
+    const std::string_view key = field.key;
+    const dom::element v = field.value;
     bool ok = true;
     const char* expected = "an integer";
     if (key == "id") {
@@ -309,13 +289,12 @@ void CocoReader::ReadAnnotation(od::object obj, size_t index) {
       ok = json::ReadInt(v, &ann.image_id);
     } else if (key == "bbox") {
       expected = "[x, y, width, height] (4 numbers)";
-      od::array arr;
+      dom::array arr;
       int n = 0;
       ok = v.get_array().get(arr) == SUCCESS;
       if (ok) {
         for (auto x : arr) {
-          od::value item;
-          if (x.get(item) != SUCCESS || n >= 4 || !json::ReadDouble(item, &ann.bbox[n])) {
+          if (n >= 4 || !json::ReadDouble(x, &ann.bbox[n])) {
             ok = false;
             break;
           }
@@ -360,15 +339,15 @@ void CocoReader::ReadAnnotation(od::object obj, size_t index) {
   data_.annotations_.push_back(ann);
 }
 
-void CocoReader::ReadAnnotations(od::value annotations) {
-  od::array arr;
+void CocoReader::ReadAnnotations(dom::element annotations) {
+  dom::array arr;
   if (annotations.get_array().get(arr) != SUCCESS) {
     errors_.Add("annotations", "expected a list of annotation objects");
     return;
   }
   size_t index = 0;
   for (auto element : arr) {
-    od::object obj;
+    dom::object obj;
     if (element.get_object().get(obj) != SUCCESS) {
       errors_.Add("annotations[" + std::to_string(index) + "]", "expected an object");
     } else {
@@ -379,15 +358,15 @@ void CocoReader::ReadAnnotations(od::value annotations) {
   }
 }
 
-void CocoReader::ReadCategories(od::value categories) {
-  od::array arr;
+void CocoReader::ReadCategories(dom::element categories) {
+  dom::array arr;
   if (categories.get_array().get(arr) != SUCCESS) {
     errors_.Add("categories", "expected a list of category objects");
     return;
   }
   size_t index = 0;
   for (auto element : arr) {
-    od::object obj;
+    dom::object obj;
     CategoryRecord cat;
     bool has_id = false;
     if (element.get_object().get(obj) != SUCCESS) {
@@ -395,9 +374,8 @@ void CocoReader::ReadCategories(od::value categories) {
       continue;
     }
     for (auto field : obj) {
-      std::string_view key;
-      od::value v;
-      if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) break;
+      const std::string_view key = field.key;
+      const dom::element v = field.value;
       std::string_view s;
       bool ok = true;
       if (key == "id") {
@@ -438,6 +416,23 @@ void CocoReader::CheckSpans(const ImageRecord& image, const AnnotationRecord& an
   }
 }
 
+// Sizes the flat arrays once from the DOM's element counts, so a large file is not copied by
+// repeated vector growth. Over-reserving is cheap: untouched capacity is never paged in.
+void CocoReader::Reserve(dom::object root, size_t json_bytes) {
+  dom::array images;
+  dom::array annotations;
+  size_t num_images = 0;
+  size_t num_annotations = 0;
+  if (root["images"].get_array().get(images) == SUCCESS) num_images = images.size();
+  if (root["annotations"].get_array().get(annotations) == SUCCESS) num_annotations = annotations.size();
+  data_.images_.reserve(num_images);
+  data_.image_by_id_.reserve(num_images);
+  data_.annotations_.reserve(num_annotations);
+  data_.spans_.reserve(2 * num_annotations + 4 * num_images);
+  data_.phrase_spans_.reserve(2 * num_images);
+  data_.arena_.Reserve(json_bytes / 2);
+}
+
 // Resolves image ids and groups annotations by image (counting sort, stable in file order).
 void CocoReader::BuildIndex() {
   std::vector<uint32_t> counts(data_.images_.size() + 1, 0);
@@ -462,47 +457,43 @@ void CocoReader::BuildIndex() {
   }
 }
 
-Result<CocoDataset> CocoReader::Read(const simdjson::padded_string& json) {
-  od::parser parser;
-  od::document doc;
-  auto code = parser.iterate(json).get(doc);
-  if (code != SUCCESS) return InvalidArgumentError(data_.source_ + ": not valid JSON (" + simdjson::error_message(code) + ")");
-  od::object root;
-  code = doc.get_object().get(root);
-  if (code != SUCCESS) return InvalidArgumentError(data_.source_ + ": expected a JSON object at the top level");
+Result<CocoDataset> CocoReader::Read(simdjson::padded_string json) {
+  dom::parser parser;
+  dom::element doc;
+  auto code = parser.parse(json).get(doc);
+  if (code != SUCCESS) {
+    return InvalidArgumentError(data_.source_ + ": not valid JSON (" + simdjson::error_message(code) + ")");
+  }
+  const size_t json_bytes = json.size();
+  json = simdjson::padded_string();  // the DOM holds its own copy of every string
+  dom::object root;
+  if (doc.get_object().get(root) != SUCCESS) {
+    return InvalidArgumentError(data_.source_ + ": expected a JSON object at the top level");
+  }
+  Reserve(root, json_bytes);
   bool has_images = false;
-  for (auto field : root) {
-    std::string_view key;
-    od::value v;
-    code = field.unescaped_key().get(key);
-    if (code == SUCCESS) code = field.value().get(v);
-    if (code != SUCCESS) return SyntaxError(doc, code);
-    if (key == "images") {
+  for (dom::key_value_pair field : root) {
+    if (field.key == "images") {
       has_images = true;
-      ReadImages(v);
-    } else if (key == "annotations") {
-      ReadAnnotations(v);
-    } else if (key == "categories") {
-      ReadCategories(v);
+      ReadImages(field.value);
+    } else if (field.key == "annotations") {
+      ReadAnnotations(field.value);
+    } else if (field.key == "categories") {
+      ReadCategories(field.value);
     }
     if (fatal_ == simdjson::CAPACITY) {
       return ResourceExhaustedError(data_.source_ + ": strings exceed the 4 GiB arena limit");
     }
   }
-  // On-demand parsing validates lazily: a syntax error inside a skipped or partly read value
-  // surfaces here, after the loop.
-  const char* trailing = nullptr;
-  if (doc.current_location().get(trailing) == SUCCESS) return SyntaxError(doc, simdjson::TRAILING_CONTENT);
   if (!has_images) errors_.Add("images", "missing (a COCO-style file needs an \"images\" list)");
   BuildIndex();
   MDETR_RETURN_IF_ERROR(errors_.ToStatus());
-  data_.arena_.ShrinkToFit();
-  data_.stats_.memory_bytes = data_.arena_.bytes() + data_.images_.capacity() * sizeof(ImageRecord) +
-                              data_.annotations_.capacity() * sizeof(AnnotationRecord) +
-                              data_.spans_.capacity() * sizeof(Span) + data_.phrase_spans_.capacity() * sizeof(Range) +
-                              data_.polygon_ranges_.capacity() * sizeof(Range) +
-                              data_.coords_.capacity() * sizeof(double) + data_.ints_.capacity() * sizeof(int64_t) +
-                              data_.annotation_order_.capacity() * sizeof(uint32_t) +
+  // Bytes in use (reserved but untouched capacity is not resident).
+  data_.stats_.memory_bytes = data_.arena_.used() + data_.images_.size() * sizeof(ImageRecord) +
+                              data_.annotations_.size() * sizeof(AnnotationRecord) +
+                              data_.spans_.size() * sizeof(Span) + data_.phrase_spans_.size() * sizeof(Range) +
+                              data_.polygon_ranges_.size() * sizeof(Range) + data_.coords_.size() * sizeof(double) +
+                              data_.ints_.size() * sizeof(int64_t) + data_.annotation_order_.size() * sizeof(uint32_t) +
                               data_.image_by_id_.size() * (sizeof(int64_t) + sizeof(uint32_t) + 2 * sizeof(void*));
   return std::move(data_);
 }
@@ -512,7 +503,7 @@ Result<CocoDataset> ReadCocoJson(const std::string& path, const CocoReadOptions&
   auto code = simdjson::padded_string::load(path).get(json);
   if (code == simdjson::IO_ERROR) return NotFoundError(path + ": cannot read annotation file");
   if (code != SUCCESS) return ResourceExhaustedError(path + ": cannot load (" + simdjson::error_message(code) + ")");
-  return CocoReader(path, options).Read(json);
+  return CocoReader(path, options).Read(std::move(json));
 }
 
 Result<CocoDataset> ParseCocoJson(std::string_view json, const std::string& source, const CocoReadOptions& options) {

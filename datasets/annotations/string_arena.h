@@ -24,9 +24,8 @@ class StringArena {
     return true;
   }
   std::string_view Get(StringRef ref) const { return std::string_view(data_).substr(ref.offset, ref.size); }
-  size_t bytes() const { return data_.capacity(); }
+  size_t used() const { return data_.size(); }
   void Reserve(size_t n) { data_.reserve(n); }
-  void ShrinkToFit() { data_.shrink_to_fit(); }
 
  private:
   std::string data_;
