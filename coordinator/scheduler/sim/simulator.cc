@@ -82,6 +82,7 @@ class Loop {
       Status status = scheduler_.Handle(next.event, &actions);
       const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
       report_.core_seconds += us * 1e-6;
+      report_.handle_us.push_back(us);
       ++report_.steps;
       if (!status.ok()) report_.violations.push_back("event refused: " + status.ToString());
       if (options_.check_invariants) {

@@ -31,6 +31,7 @@ struct SimReport {
   std::vector<double> submit_to_place_us;
   // Wall time of the Handle call that placed a task which had waited (the event that freed room).
   std::vector<double> freed_to_place_us;
+  std::vector<double> handle_us;  // wall time of every Handle call, in microseconds
   std::vector<double> wait_s;  // simulated time from first submission to each first placement
   int64_t succeeded = 0, failed = 0, cancelled = 0, rejected = 0, requeued = 0, quarantined = 0;
   int64_t head_waits_checked = 0;  // blocked queue heads whose start was checked against the bound
