@@ -4,8 +4,6 @@
 // Usage: assignment_bench [--rounds N] [--min-round-seconds S]
 // scipy runs under $MDETR_BENCH_PYTHON, else /tmp/venv-lap/bin/python if it exists, else python3.
 // Without Python or scipy the bench prints our figures only and says so.
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -20,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include "common/status.h"
 #include "model/matching/assignment.h"
 
@@ -32,8 +32,9 @@ struct Shape {
   int count;  // Distinct matrices, so that timing is not of one matrix sitting in cache.
 };
 
-// Queries x targets: a typical image, a sparse one, and a large query set.
-constexpr Shape kShapes[] = {{100, 50, 200}, {100, 10, 500}, {300, 100, 40}};
+// Queries x targets: a typical image, a sparse one, and a large query set; 1x1 shows the fixed
+// cost of a call (for scipy, mostly the Python call and argument conversion).
+constexpr Shape kShapes[] = {{100, 50, 200}, {100, 10, 500}, {300, 100, 40}, {1, 1, 1000}};
 
 struct Timing {
   double seconds_per_solve = 0.0;
@@ -82,12 +83,16 @@ std::pair<Timing, Timing> TimeOurs(const Shape& shape, const Matrices& mats, int
   Timing one_shot, reused;
   for (const auto& m : mats) {
     one_shot.total_cost_sum +=
-        LinearSumAssignment(CostMatrixView<float>::Dense(m.data(), shape.rows, shape.cols)).value().total_cost;
+        LinearSumAssignment(CostMatrixView<float>::Dense(m.data(), shape.rows, shape.cols))
+            .value()
+            .total_cost;
   }
   reused.total_cost_sum = one_shot.total_cost_sum;
   one_shot.seconds_per_solve = MedianSecondsPerSolve(shape.count, rounds, min_round, [&] {
     for (const auto& m : mats) {
-      sink += LinearSumAssignment(CostMatrixView<float>::Dense(m.data(), shape.rows, shape.cols)).value().total_cost;
+      sink += LinearSumAssignment(CostMatrixView<float>::Dense(m.data(), shape.rows, shape.cols))
+                  .value()
+                  .total_cost;
     }
   });
   AssignmentSolver solver;
@@ -124,8 +129,8 @@ Result<ScipyRun> TimeScipy(const std::vector<Matrices>& all, int rounds, double 
     const std::string path = dir + "/shape" + std::to_string(s) + ".f32";
     std::ofstream out(path, std::ios::binary);
     for (const auto& m : all[s]) out.write(reinterpret_cast<const char*>(m.data()), m.size() * sizeof(float));
-    command += " " + Quoted(path) + " " + std::to_string(kShapes[s].rows) + " " + std::to_string(kShapes[s].cols) +
-               " " + std::to_string(kShapes[s].count);
+    command += " " + Quoted(path) + " " + std::to_string(kShapes[s].rows) + " " +
+               std::to_string(kShapes[s].cols) + " " + std::to_string(kShapes[s].count);
   }
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return UnavailableError("cannot start " + command);
@@ -149,7 +154,8 @@ Result<ScipyRun> TimeScipy(const std::vector<Matrices>& all, int rounds, double 
     Timing t;
     if (fields >> rows >> cols >> t.seconds_per_solve >> t.total_cost_sum) run.timings[{rows, cols}] = t;
   }
-  if (run.timings.size() != all.size()) return InternalError("unexpected output of the scipy timing:\n" + output);
+  if (run.timings.size() != all.size())
+    return InternalError("unexpected output of the scipy timing:\n" + output);
   return run;
 }
 
@@ -163,7 +169,8 @@ int Main(int argc, char** argv) {
     } else if (flag == "--min-round-seconds") {
       min_round = std::atof(argv[i + 1]);
     } else {
-      std::fprintf(stderr, "unknown flag %s; usage: %s [--rounds N] [--min-round-seconds S]\n", argv[i], argv[0]);
+      std::fprintf(stderr, "unknown flag %s; usage: %s [--rounds N] [--min-round-seconds S]\n", argv[i],
+                   argv[0]);
       return 2;
     }
   }
@@ -173,8 +180,9 @@ int Main(int argc, char** argv) {
   for (const Shape& shape : kShapes) all.push_back(RandomMatrices(rng, shape));
   const Result<ScipyRun> scipy = TimeScipy(all, rounds, min_round);
 
-  std::printf("Linear sum assignment, float32 costs uniform in [0, 1); CPU time per solve, median of %d rounds\n",
-              rounds);
+  std::printf(
+      "Linear sum assignment, float32 costs uniform in [0, 1); CPU time per solve, median of %d rounds\n",
+      rounds);
   if (scipy.ok()) {
     std::printf("%-9s %10s %16s %16s %10s  %s\n", "shape", "ours", "ours (reused)",
                 (scipy->version + " (incl. Python call)").c_str(), "scipy/ours", "same optimum");
@@ -192,10 +200,12 @@ int Main(int argc, char** argv) {
       continue;
     }
     const Timing& theirs = scipy->timings.at({shape.rows, shape.cols});
-    const bool same = std::abs(theirs.total_cost_sum - one_shot.total_cost_sum) <= 1e-9 * std::abs(theirs.total_cost_sum);
-    std::printf("%-9s %8.1f us %13.1f us %37.1f us %10.2f  %s\n", name.c_str(), one_shot.seconds_per_solve * 1e6,
-                reused.seconds_per_solve * 1e6, theirs.seconds_per_solve * 1e6,
-                theirs.seconds_per_solve / one_shot.seconds_per_solve, same ? "yes" : "NO");
+    const bool same =
+        std::abs(theirs.total_cost_sum - one_shot.total_cost_sum) <= 1e-9 * std::abs(theirs.total_cost_sum);
+    std::printf("%-9s %8.1f us %13.1f us %37.1f us %10.2f  %s\n", name.c_str(),
+                one_shot.seconds_per_solve * 1e6, reused.seconds_per_solve * 1e6,
+                theirs.seconds_per_solve * 1e6, theirs.seconds_per_solve / one_shot.seconds_per_solve,
+                same ? "yes" : "NO");
   }
   return 0;
 }

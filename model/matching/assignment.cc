@@ -26,6 +26,14 @@ Status CheckShape(const CostMatrixView<T>& cost) {
   if (cost.data == nullptr) {
     return InvalidArgumentError("cost matrix " + ShapeText(cost.rows, cost.cols) + " has no data");
   }
+  // The solver copies the matrix; refuse shapes whose element count does not even fit in an index.
+  constexpr int64_t kMaxElements = int64_t{1} << 40;
+  if (cost.rows > kMaxElements / cost.cols ||
+      cost.rows > kMaxElements / std::max<int64_t>(cost.row_stride, 1)) {
+    return InvalidArgumentError("cost matrix " + ShapeText(cost.rows, cost.cols) + " with row_stride " +
+                                std::to_string(cost.row_stride) +
+                                " is too large: expected at most 2^40 elements");
+  }
   if (cost.row_stride < cost.cols) {
     return InvalidArgumentError("cost matrix " + ShapeText(cost.rows, cost.cols) + " has row_stride " +
                                 std::to_string(cost.row_stride) + ": expected at least " +
@@ -41,15 +49,16 @@ Status CheckNonFinite(double x, int64_t row, int64_t col, const AssignmentOption
   if (forbidden_sign && options.allow_forbidden_pairs) return Status::Ok();
   const std::string value = x > 0 ? "+inf" : "-inf";
   if (!forbidden_sign) {
-    return InvalidArgumentError(EntryText(row, col) + " is " + value + "; expected a finite number" +
-                                (options.allow_forbidden_pairs
-                                     ? std::string(" or ") + (options.maximize ? "-inf" : "+inf") +
-                                           " for a forbidden pair"
-                                     : std::string()));
+    return InvalidArgumentError(
+        EntryText(row, col) + " is " + value + "; expected a finite number" +
+        (options.allow_forbidden_pairs
+             ? std::string(" or ") + (options.maximize ? "-inf" : "+inf") + " for a forbidden pair"
+             : std::string()));
   }
   return InvalidArgumentError(EntryText(row, col) + " is " + value +
                               "; expected a finite number (set allow_forbidden_pairs to mark forbidden "
-                              "pairs with " + value + ")");
+                              "pairs with " +
+                              value + ")");
 }
 
 // Finds the first non-finite entry that the options do not allow, in row-major order.

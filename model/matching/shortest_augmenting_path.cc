@@ -58,8 +58,8 @@ ShortestAugmentingPath::Outcome ShortestAugmentingPath::Solve(const double* cost
   return Outcome::kSolved;
 }
 
-ShortestAugmentingPath::Outcome ShortestAugmentingPath::FindPath(const double* cost, int64_t cols, int64_t row,
-                                                                 int64_t* sink, double* length) {
+ShortestAugmentingPath::Outcome ShortestAugmentingPath::FindPath(const double* cost, int64_t cols,
+                                                                 int64_t row, int64_t* sink, double* length) {
   visited_rows_.clear();
   visited_cols_.clear();
   // Scanning columns from the last one makes a constant matrix come out as the identity; the scan

@@ -30,14 +30,14 @@ class ShortestAugmentingPath {
   // visited_rows_ (starting with `row`) and visited_cols_, and sets *sink and *length.
   Outcome FindPath(const double* cost, int64_t cols, int64_t row, int64_t* sink, double* length);
 
-  std::vector<double> u_;               // Row duals.
-  std::vector<double> v_;               // Column duals.
-  std::vector<double> dist_;            // Path length to each column in the current search.
-  std::vector<int64_t> row_for_col_;    // -1 for unassigned columns.
-  std::vector<int64_t> pred_;           // Row from which each column was reached.
-  std::vector<int64_t> remaining_;      // Columns not yet settled by the current search.
-  std::vector<int64_t> visited_rows_;   // Rows settled by the current search, in order.
-  std::vector<int64_t> visited_cols_;   // Columns settled by the current search, in order.
+  std::vector<double> u_;              // Row duals.
+  std::vector<double> v_;              // Column duals.
+  std::vector<double> dist_;           // Path length to each column in the current search.
+  std::vector<int64_t> row_for_col_;   // -1 for unassigned columns.
+  std::vector<int64_t> pred_;          // Row from which each column was reached.
+  std::vector<int64_t> remaining_;     // Columns not yet settled by the current search.
+  std::vector<int64_t> visited_rows_;  // Rows settled by the current search, in order.
+  std::vector<int64_t> visited_cols_;  // Columns settled by the current search, in order.
 };
 
 }  // namespace mdetr::matching

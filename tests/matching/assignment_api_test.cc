@@ -97,7 +97,8 @@ TEST(AssignmentApiTest, ColumnBlocksOfABatchMatrixSolveLikeCopies) {
   ASSERT_TRUE(batch.ok()) << batch.status();
   ASSERT_EQ(batch->size(), targets.size());
   for (size_t b = 0; b < targets.size(); ++b) {
-    const auto single = LinearSumAssignment(CostMatrixView<double>::Dense(copies[b].data(), queries, targets[b]));
+    const auto single =
+        LinearSumAssignment(CostMatrixView<double>::Dense(copies[b].data(), queries, targets[b]));
     ASSERT_TRUE(single.ok()) << single.status();
     EXPECT_EQ((*batch)[b].row_ind, single->row_ind) << "image " << b;
     EXPECT_EQ((*batch)[b].col_ind, single->col_ind) << "image " << b;
@@ -124,7 +125,8 @@ TEST(AssignmentApiTest, FloatInputSolvesLikeItsDoublePromotion) {
 TEST(AssignmentApiTest, ReusedSolverMatchesFreshSolves) {
   std::mt19937_64 rng(9);
   AssignmentSolver solver;
-  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{300, 100}, {5, 3}, {3, 5}, {100, 50}, {1, 1}, {50, 100}}) {
+  for (const auto& [rows, cols] :
+       {std::pair<int64_t, int64_t>{300, 100}, {5, 3}, {3, 5}, {100, 50}, {1, 1}, {50, 100}}) {
     const std::vector<double> cost = RandomCosts(rng, rows * cols);
     const auto view = CostMatrixView<double>::Dense(cost.data(), rows, cols);
     const auto reused = solver.Solve(view);

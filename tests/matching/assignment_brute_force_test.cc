@@ -75,9 +75,15 @@ Matrix Random(std::mt19937_64& rng, int64_t rows, int64_t cols, Draw draw) {
   std::uniform_real_distribution<double> exponent(-12.0, 12.0);
   for (double& x : m.cost) {
     switch (draw) {
-      case Draw::kUniform: x = unit(rng); break;
-      case Draw::kSmallIntegers: x = small(rng); break;
-      case Draw::kDynamicRange: x = (unit(rng) < 0.5 ? -1.0 : 1.0) * std::pow(10.0, exponent(rng)); break;
+      case Draw::kUniform:
+        x = unit(rng);
+        break;
+      case Draw::kSmallIntegers:
+        x = small(rng);
+        break;
+      case Draw::kDynamicRange:
+        x = (unit(rng) < 0.5 ? -1.0 : 1.0) * std::pow(10.0, exponent(rng));
+        break;
     }
   }
   return m;
@@ -96,7 +102,8 @@ void ExpectOptimal(const Matrix& m, bool maximize, const std::string& what) {
 void ExpectOptimal(const Matrix& m, const AssignmentOptions& options, const std::string& what) {
   SCOPED_TRACE(what + " " + std::to_string(m.rows) + " x " + std::to_string(m.cols) +
                (options.maximize ? " maximize" : ""));
-  const auto ours = LinearSumAssignment(CostMatrixView<double>::Dense(m.cost.data(), m.rows, m.cols), options);
+  const auto ours =
+      LinearSumAssignment(CostMatrixView<double>::Dense(m.cost.data(), m.rows, m.cols), options);
   const Exhaustive truth = Enumerate(m, options.maximize);
   if (std::isinf(truth.best)) {  // Every assignment uses a forbidden pair.
     EXPECT_EQ(ours.status().code(), StatusCode::kInvalidArgument);
@@ -134,7 +141,8 @@ void ExpectOptimal(const Matrix& m, const AssignmentOptions& options, const std:
 TEST(AssignmentBruteForceTest, SquareUniformUpTo7x7) {
   std::mt19937_64 rng(1);
   for (int64_t n = 1; n <= 7; ++n) {
-    for (int trial = 0; trial < 25; ++trial) ExpectOptimal(Random(rng, n, n, Draw::kUniform), trial % 4 == 3, "uniform");
+    for (int trial = 0; trial < 25; ++trial)
+      ExpectOptimal(Random(rng, n, n, Draw::kUniform), trial % 4 == 3, "uniform");
   }
 }
 
@@ -166,7 +174,8 @@ TEST(AssignmentBruteForceTest, LargeDynamicRange) {
   for (int64_t rows = 1; rows <= 6; ++rows) {
     for (int64_t cols = 1; cols <= 6; ++cols) {
       for (int trial = 0; trial < 4; ++trial) {
-        ExpectOptimal(Random(rng, rows, cols, Draw::kDynamicRange), trial % 2 == 1, "1e-12..1e12, both signs");
+        ExpectOptimal(Random(rng, rows, cols, Draw::kDynamicRange), trial % 2 == 1,
+                      "1e-12..1e12, both signs");
       }
     }
   }

@@ -76,8 +76,10 @@ TEST(AssignmentErrorsTest, BadShapesAreRejected) {
   EXPECT_THAT(LinearSumAssignment(CostMatrixView<double>::Dense(nullptr, 2, 3)).status().message(),
               HasSubstr("(2 x 3) has no data"));
   const CostMatrixView<double> narrow{cost.data(), 2, 3, 2};
-  EXPECT_THAT(LinearSumAssignment(narrow).status().message(),
-              HasSubstr("row_stride 2: expected at least 3"));
+  EXPECT_THAT(LinearSumAssignment(narrow).status().message(), HasSubstr("row_stride 2: expected at least 3"));
+  const int64_t huge = int64_t{1} << 32;
+  const CostMatrixView<double> too_large{cost.data(), huge, huge, huge};
+  EXPECT_THAT(LinearSumAssignment(too_large).status().message(), HasSubstr("is too large"));
 }
 
 TEST(AssignmentErrorsTest, OverflowingCostsAreOutOfRange) {
@@ -99,7 +101,8 @@ TEST(AssignmentErrorsTest, BatchErrorNamesTheMatrix) {
       CostMatrixView<double>::Dense(good.data(), 2, 2), CostMatrixView<double>::Dense(bad.data(), 2, 2),
       CostMatrixView<double>::Dense(good.data(), 1, 4)});
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(result.status().message(), HasSubstr("cost matrix 1 of 3: cost matrix entry (row 1, column 1) is NaN"));
+  EXPECT_THAT(result.status().message(),
+              HasSubstr("cost matrix 1 of 3: cost matrix entry (row 1, column 1) is NaN"));
 }
 
 }  // namespace

@@ -19,7 +19,8 @@ using testing::GoldenFamily;
 
 const testing::GoldenFile& Goldens() {
   static const testing::GoldenFile* golden = [] {
-    auto read = testing::ReadScipyGoldens(mdetr::testing::SourceDir() + "/tests/data/assignment/scipy_goldens.bin");
+    auto read =
+        testing::ReadScipyGoldens(mdetr::testing::SourceDir() + "/tests/data/assignment/scipy_goldens.bin");
     EXPECT_TRUE(read.ok()) << read.status();
     return new testing::GoldenFile(read.ok() ? std::move(read).value() : testing::GoldenFile{});
   }();
@@ -27,15 +28,16 @@ const testing::GoldenFile& Goldens() {
 }
 
 std::string Describe(const GoldenCase& c) {
-  return "case " + std::to_string(c.index) + " (" + testing::FamilyName(c.family) + ", " + std::to_string(c.rows) +
-         " x " + std::to_string(c.cols) + (c.maximize ? ", maximize" : "") + ")";
+  return "case " + std::to_string(c.index) + " (" + testing::FamilyName(c.family) + ", " +
+         std::to_string(c.rows) + " x " + std::to_string(c.cols) + (c.maximize ? ", maximize" : "") + ")";
 }
 
 // Sums of the same entries in another order differ by rounding of the order of their magnitudes,
 // which for mixed signs can exceed 1e-9 of the (cancelled) total itself.
 double CostTolerance(const GoldenCase& c) {
   double magnitude = 0.0;
-  for (size_t k = 0; k < c.row_ind.size(); ++k) magnitude += std::abs(c.cost[c.row_ind[k] * c.cols + c.col_ind[k]]);
+  for (size_t k = 0; k < c.row_ind.size(); ++k)
+    magnitude += std::abs(c.cost[c.row_ind[k] * c.cols + c.col_ind[k]]);
   return 1e-9 * std::max(std::abs(c.total_cost), magnitude);
 }
 
@@ -44,10 +46,12 @@ std::vector<Result<Assignment>> SolveAsStored(const GoldenCase& c) {
   AssignmentOptions options;
   options.maximize = c.maximize;
   std::vector<Result<Assignment>> results;
-  results.push_back(LinearSumAssignment(CostMatrixView<double>::Dense(c.cost.data(), c.rows, c.cols), options));
+  results.push_back(
+      LinearSumAssignment(CostMatrixView<double>::Dense(c.cost.data(), c.rows, c.cols), options));
   if (c.dtype != GoldenDtype::kFloat64) {
     const std::vector<float> as_float = c.CostAsFloat();
-    results.push_back(LinearSumAssignment(CostMatrixView<float>::Dense(as_float.data(), c.rows, c.cols), options));
+    results.push_back(
+        LinearSumAssignment(CostMatrixView<float>::Dense(as_float.data(), c.rows, c.cols), options));
   }
   return results;
 }
@@ -128,7 +132,8 @@ TEST(ScipyParityTest, BatchOfMatcherShapedMatricesMatchesScipy) {
   ASSERT_TRUE(results.ok()) << results.status();
   ASSERT_EQ(results->size(), batch.size());
   for (size_t k = 0; k < batch.size(); ++k) {
-    EXPECT_NEAR((*results)[k].total_cost, batch[k]->total_cost, CostTolerance(*batch[k])) << Describe(*batch[k]);
+    EXPECT_NEAR((*results)[k].total_cost, batch[k]->total_cost, CostTolerance(*batch[k]))
+        << Describe(*batch[k]);
     if (batch[k]->unique) {
       EXPECT_EQ((*results)[k].row_ind, batch[k]->row_ind) << Describe(*batch[k]);
       EXPECT_EQ((*results)[k].col_ind, batch[k]->col_ind) << Describe(*batch[k]);

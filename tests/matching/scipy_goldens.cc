@@ -64,7 +64,8 @@ Status ReadCase(Cursor* in, const std::string& where, GoldenCase* c) {
   MDETR_RETURN_IF_ERROR(in->Read(where + " cols", &cols));
   if (family > static_cast<uint8_t>(GoldenFamily::kDynamicRange) || dtype > 2 || flags > 3) {
     return DataLossError(where + ": family " + std::to_string(family) + ", dtype " + std::to_string(dtype) +
-                         ", flags " + std::to_string(flags) + ": expected family <= 5, dtype <= 2, flags <= 3");
+                         ", flags " + std::to_string(flags) +
+                         ": expected family <= 5, dtype <= 2, flags <= 3");
   }
   c->family = static_cast<GoldenFamily>(family);
   c->dtype = static_cast<GoldenDtype>(dtype);
@@ -75,9 +76,15 @@ Status ReadCase(Cursor* in, const std::string& where, GoldenCase* c) {
   const int64_t n = c->rows * c->cols;
   c->cost.reserve(n);
   switch (c->dtype) {
-    case GoldenDtype::kInt8: MDETR_RETURN_IF_ERROR(ReadEntries<int8_t>(in, where + " cost", n, &c->cost)); break;
-    case GoldenDtype::kFloat32: MDETR_RETURN_IF_ERROR(ReadEntries<float>(in, where + " cost", n, &c->cost)); break;
-    case GoldenDtype::kFloat64: MDETR_RETURN_IF_ERROR(ReadEntries<double>(in, where + " cost", n, &c->cost)); break;
+    case GoldenDtype::kInt8:
+      MDETR_RETURN_IF_ERROR(ReadEntries<int8_t>(in, where + " cost", n, &c->cost));
+      break;
+    case GoldenDtype::kFloat32:
+      MDETR_RETURN_IF_ERROR(ReadEntries<float>(in, where + " cost", n, &c->cost));
+      break;
+    case GoldenDtype::kFloat64:
+      MDETR_RETURN_IF_ERROR(ReadEntries<double>(in, where + " cost", n, &c->cost));
+      break;
   }
   MDETR_RETURN_IF_ERROR(in->Read(where + " total_cost", &c->total_cost));
   const int64_t k = std::min(c->rows, c->cols);
@@ -87,9 +94,9 @@ Status ReadCase(Cursor* in, const std::string& where, GoldenCase* c) {
       uint16_t x;
       MDETR_RETURN_IF_ERROR(in->Read(where + (is_row ? " row_ind" : " col_ind"), &x));
       if (x >= (is_row ? c->rows : c->cols)) {
-        return DataLossError(where + (is_row ? " row_ind[" : " col_ind[") + std::to_string(i) + "] = " +
-                             std::to_string(x) + ": out of range for shape " + std::to_string(c->rows) + " x " +
-                             std::to_string(c->cols));
+        return DataLossError(where + (is_row ? " row_ind[" : " col_ind[") + std::to_string(i) +
+                             "] = " + std::to_string(x) + ": out of range for shape " +
+                             std::to_string(c->rows) + " x " + std::to_string(c->cols));
       }
       ind->push_back(x);
     }
@@ -103,12 +110,18 @@ std::vector<float> GoldenCase::CostAsFloat() const { return std::vector<float>(c
 
 const char* FamilyName(GoldenFamily family) {
   switch (family) {
-    case GoldenFamily::kUniform: return "uniform";
-    case GoldenFamily::kIntegerTies: return "integer ties";
-    case GoldenFamily::kRectangular: return "rectangular";
-    case GoldenFamily::kMatcherShaped: return "matcher-shaped";
-    case GoldenFamily::kMatcherShapedTies: return "matcher-shaped ties";
-    case GoldenFamily::kDynamicRange: return "dynamic range";
+    case GoldenFamily::kUniform:
+      return "uniform";
+    case GoldenFamily::kIntegerTies:
+      return "integer ties";
+    case GoldenFamily::kRectangular:
+      return "rectangular";
+    case GoldenFamily::kMatcherShaped:
+      return "matcher-shaped";
+    case GoldenFamily::kMatcherShapedTies:
+      return "matcher-shaped ties";
+    case GoldenFamily::kDynamicRange:
+      return "dynamic range";
   }
   return "unknown";
 }
@@ -133,7 +146,8 @@ Result<GoldenFile> ReadScipyGoldens(const std::string& path) {
     MDETR_RETURN_IF_ERROR(ReadCase(&in, path + ": case " + std::to_string(i), &golden.cases[i]));
   }
   if (!in.AtEnd()) {
-    return DataLossError(path + ": " + std::to_string(bytes.size() - in.pos()) + " bytes after the last case");
+    return DataLossError(path + ": " + std::to_string(bytes.size() - in.pos()) +
+                         " bytes after the last case");
   }
   return golden;
 }
