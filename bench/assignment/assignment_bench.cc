@@ -5,6 +5,7 @@
 // scipy runs under $MDETR_BENCH_PYTHON, else /tmp/venv-lap/bin/python if it exists, else python3.
 // Without Python or scipy the bench prints our figures only and says so.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -139,6 +140,7 @@ Result<ScipyRun> TimeScipy(const std::vector<Matrices>& all, int rounds, double 
   while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
   const int status = pclose(pipe);
   std::filesystem::remove_all(dir);
+  while (!output.empty() && std::isspace(static_cast<unsigned char>(output.back()))) output.pop_back();
   if (status != 0) return UnavailableError(PythonForScipy() + " with scipy: " + output);
 
   ScipyRun run;
