@@ -2,16 +2,6 @@
 
 namespace mdetr::scheduler {
 
-const char* WorkerStateName(WorkerState state) {
-  switch (state) {
-    case WorkerState::kAlive: return "alive";
-    case WorkerState::kDraining: return "draining";
-    case WorkerState::kLost: return "lost";
-    case WorkerState::kQuarantined: return "quarantined";
-  }
-  return "unknown";
-}
-
 const char* FailureKindName(FailureKind kind) {
   switch (kind) {
     case FailureKind::kPreempted: return "preempted";

@@ -39,4 +39,7 @@ enum class WorkerState {
 
 const char* WorkerStateName(WorkerState state);
 
+// "gpu=h100,zone=a": labels as a user writes them, in key order.
+std::string FormatLabels(const Labels& labels);
+
 }  // namespace mdetr::scheduler

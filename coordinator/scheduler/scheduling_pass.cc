@@ -1,0 +1,164 @@
+// Scheduling passes: walk the queue in order, place what fits, hold capacity back for what does not.
+#include <algorithm>
+#include <cassert>
+
+#include "coordinator/scheduler/scheduler.h"
+#include "coordinator/scheduler/scheduler_pool.h"
+
+namespace mdetr::scheduler {
+namespace {
+
+// Takes the `count` lowest set bits of `*mask` out of it and returns them.
+uint64_t TakeLowestBits(uint64_t* mask, int count) {
+  uint64_t taken = 0;
+  for (int i = 0; i < count; ++i) {
+    const uint64_t bit = *mask & (~*mask + 1);
+    taken |= bit;
+    *mask &= ~bit;
+  }
+  return taken;
+}
+
+std::vector<int> BitIndices(uint64_t mask) {
+  std::vector<int> out;
+  for (int i = 0; mask != 0; ++i, mask >>= 1) {
+    if (mask & 1) out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Scheduler::Schedule(std::vector<Action>* actions) {
+  for (Pool* pool : {gpu_pool_.get(), cpu_pool_.get()}) {
+    if (pool->dirty) RunPass(*pool, actions);
+  }
+}
+
+const std::vector<int>& Scheduler::EligibleWorkers(Pool& pool, const TaskSpec& spec) {
+  if (pool.shape_dirty) {
+    pool.eligible.clear();
+    pool.labeled_eligible.clear();
+    for (int w = 0; w < static_cast<int>(workers_.size()); ++w) {
+      if (IsSchedulable(workers_[w]) && pool.UnitsOf(workers_[w].spec) > 0) pool.eligible.push_back(w);
+    }
+    pool.shape_dirty = false;
+  }
+  if (spec.required_labels.empty()) return pool.eligible;
+  const std::string key = FormatLabels(spec.required_labels);
+  auto [it, inserted] = pool.labeled_eligible.try_emplace(key);
+  if (inserted) {
+    for (int w : pool.eligible) {
+      if (MatchesLabels(workers_[w], spec.required_labels)) it->second.push_back(w);
+    }
+  }
+  return it->second;
+}
+
+void Scheduler::RunPass(Pool& pool, std::vector<Action>* actions) {
+  const size_t n = workers_.size();
+  pool.capacity.assign(n, 0);
+  pool.free.assign(n, 0);
+  pool.reserved.assign(n, 0);
+  pool.total_avail = 0;
+  static const TaskSpec kNoLabels;
+  for (int w : EligibleWorkers(pool, kNoLabels)) {
+    pool.capacity[w] = pool.UnitsOf(workers_[w].spec);
+    pool.free[w] = pool.FreeOf(workers_[w]);
+    pool.total_avail += pool.free[w];
+  }
+  pool.avail = pool.free;
+  pool.room = pool.capacity;
+  pool.reservations.clear();
+  pool.memo.clear();
+  pool.dirty = false;
+  for (auto it = pool.queue.begin(); it != pool.queue.end() && pool.total_avail > 0;) {
+    if (Consider(pool, it->second, actions)) {
+      it = pool.queue.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool Scheduler::Consider(Pool& pool, int index, std::vector<Action>* actions) {
+  TaskRecord& task = tasks_[index];
+  const TaskSpec& spec = task.spec;
+  Pool::ShapeMemo* memo = pool.FindMemo(spec);
+  const std::vector<int>& eligible = EligibleWorkers(pool, spec);
+  const std::vector<int>& options = task_options_[index];
+  const int64_t total = spec.total_units();
+  if (memo == nullptr || !memo->cannot_place) {
+    if (total <= pool.total_avail && fitter_.Fit(options, total, eligible, pool.avail, &shares_)) {
+      Place(pool, index, shares_, actions);
+      return true;
+    }
+    // Writing through the pointer is safe: FindMemo appended nothing since.
+    if (memo != nullptr) memo->cannot_place = true;
+  }
+  if (ReservationStillHolds(pool, task)) {
+    shares_.clear();
+    for (const auto& [node, units] : task.reservation) shares_.push_back({node, units});
+  } else if ((memo == nullptr || !memo->cannot_reserve) &&
+             fitter_.Reserve(options, total, eligible, pool.room, pool.avail, &shares_)) {
+    task.reservation.clear();
+    for (const NodeShare& share : shares_) task.reservation.emplace_back(share.node, share.units);
+  } else {
+    task.reservation.clear();
+    if (memo != nullptr) memo->cannot_reserve = true;
+    return false;
+  }
+  for (const NodeShare& share : shares_) {
+    pool.reserved[share.node] += share.units;
+    pool.room[share.node] -= share.units;
+    pool.SetAvail(share.node);
+    pool.reservations.push_back({index, share.node, share.units});
+  }
+  return false;
+}
+
+bool Scheduler::ReservationStillHolds(const Pool& pool, const TaskRecord& task) const {
+  if (task.reservation.empty()) return false;
+  for (const auto& [node, units] : task.reservation) {
+    const WorkerRecord& w = workers_[node];
+    if (!IsSchedulable(w) || pool.room[node] < units || !MatchesLabels(w, task.spec.required_labels)) return false;
+  }
+  return true;
+}
+
+void Scheduler::Place(Pool& pool, int index, const std::vector<NodeShare>& shares, std::vector<Action>* actions) {
+  TaskRecord& task = tasks_[index];
+  task.reservation.clear();
+  const TaskSpec& spec = task.spec;
+  task.state = TaskState::kRunning;
+  task.attempt = next_attempt_++;
+  task.ranks.clear();
+  PlaceTask place{spec.id, task.attempt, {}};
+  place.ranks.reserve(static_cast<size_t>(spec.ranks));
+  for (const NodeShare& share : shares) {
+    WorkerRecord& w = workers_[share.node];
+    const int ranks_here = share.units / spec.units_per_rank();
+    for (int r = 0; r < ranks_here; ++r) {
+      RankSlot slot{share.node, 0, 0};
+      RankPlacement rank{w.spec.id, {}, 0};
+      if (spec.uses_gpus()) {
+        slot.gpu_mask = TakeLowestBits(&w.free_gpu_mask, spec.gpus_per_rank);
+        w.free_gpus -= spec.gpus_per_rank;
+        rank.gpus = BitIndices(slot.gpu_mask);
+      } else {
+        slot.cpu_slots = spec.cpus_per_rank;
+        w.free_cpus -= spec.cpus_per_rank;
+        rank.cpu_slots = spec.cpus_per_rank;
+      }
+      task.ranks.push_back(slot);
+      place.ranks.push_back(std::move(rank));
+    }
+    w.tasks.push_back(index);
+    pool.free[share.node] -= share.units;
+    pool.SetAvail(share.node);
+  }
+  assert(static_cast<int>(task.ranks.size()) == spec.ranks);
+  actions->push_back(std::move(place));
+}
+
+}  // namespace mdetr::scheduler
