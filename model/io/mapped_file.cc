@@ -34,12 +34,26 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::Open(const std::string& pa
     }
     data = static_cast<const uint8_t*>(addr);
   }
-  ::close(fd);  // the mapping keeps the file open
-  return std::shared_ptr<const MappedFile>(new MappedFile(path, data, size));
+  return std::shared_ptr<const MappedFile>(new MappedFile(path, fd, data, size));
 }
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool MappedFile::ReadAt(uint64_t offset, size_t size, void* out) const {
+  if (offset > size_ || size > size_ - offset) return false;
+  char* p = static_cast<char*>(out);
+  while (size > 0) {
+    ssize_t n = ::pread(fd_, p, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    offset += static_cast<uint64_t>(n);
+    size -= static_cast<size_t>(n);
+  }
+  return true;
 }
 
 }  // namespace mdetr::io

@@ -26,11 +26,17 @@ class MappedFile {
   const std::string& path() const { return path_; }
   std::string_view bytes() const { return {reinterpret_cast<const char*>(data_), size_}; }
 
+  // Copies [offset, offset + size) into `out` with pread, without mapping the pages into this
+  // process: for small scattered headers, whose page faults would otherwise pull whole
+  // read-ahead windows of tensor data into the resident set. False past the end or on error.
+  bool ReadAt(uint64_t offset, size_t size, void* out) const;
+
  private:
-  MappedFile(std::string path, const uint8_t* data, size_t size)
-      : path_(std::move(path)), data_(data), size_(size) {}
+  MappedFile(std::string path, int fd, const uint8_t* data, size_t size)
+      : path_(std::move(path)), fd_(fd), data_(data), size_(size) {}
 
   std::string path_;
+  int fd_ = -1;
   const uint8_t* data_ = nullptr;  // nullptr for an empty file
   size_t size_ = 0;
 };

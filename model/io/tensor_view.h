@@ -35,8 +35,11 @@ struct TensorView {
   size_t element_size() const { return DTypeSize(dtype); }
   size_t nbytes() const { return static_cast<size_t>(numel()) * element_size(); }
   bool is_contiguous() const;
-  // The first element. Only meaningful for a valid view.
-  const uint8_t* data() const { return storage + static_cast<size_t>(storage_offset) * element_size(); }
+  // The first element. Only meaningful for a valid view; an empty view gives the storage start
+  // (its offset is not bounded by the storage, so it is not applied).
+  const uint8_t* data() const {
+    return numel() == 0 ? storage : storage + static_cast<size_t>(storage_offset) * element_size();
+  }
 
   // OK when the shape and strides are non-negative and every element lies inside the storage,
   // checked without overflow; otherwise names `what` and the offending numbers.

@@ -130,12 +130,12 @@ Status ZipArchive::ParseDirectory() {
       x += 4 + len;
     }
 
+    uint8_t local[kLocalHeaderSize];
     if (!InRange(entry.local_header_offset, kLocalHeaderSize, total) ||
-        LoadLE32(base + entry.local_header_offset) != kLocalHeader) {
+        !file_->ReadAt(entry.local_header_offset, kLocalHeaderSize, local) || LoadLE32(local) != kLocalHeader) {
       return Error("entry '" + entry.name + "': no local header at offset " +
                    std::to_string(entry.local_header_offset));
     }
-    const uint8_t* local = base + entry.local_header_offset;
     uint64_t local_name = LoadLE16(local + 26), local_extra = LoadLE16(local + 28);
     entry.data_offset = entry.local_header_offset + kLocalHeaderSize + local_name + local_extra;
     if (!InRange(entry.data_offset, entry.compressed_size, total)) {
