@@ -38,7 +38,11 @@ def main():
     assert [uncached(c)["input_ids"] for c in captions[:200]] == [tok(c)["input_ids"] for c in captions[:200]]
     tokens = sum(len(tok(c)["input_ids"]) for c in captions)
     batches = [captions[i:i + 32] for i in range(0, len(captions), 32)]
-    backend = tok.backend_tokenizer
+    # A backend of its own: batch_encode_plus(padding=...) leaves padding switched on in the
+    # backend it calls, which would pad every caption of a whole-corpus encode_batch.
+    backend = RobertaTokenizerFast(vocab, merges).backend_tokenizer
+    backend.no_padding()
+    backend.no_truncation()
     result = {
         "tokens": tokens,
         "captions": len(captions),
