@@ -13,22 +13,22 @@
 namespace mdetr::matching {
 namespace {
 
-using testing::GoldenCase;
-using testing::GoldenDtype;
-using testing::GoldenFamily;
+using parity::GoldenCase;
+using parity::GoldenDtype;
+using parity::GoldenFamily;
 
-const testing::GoldenFile& Goldens() {
-  static const testing::GoldenFile* golden = [] {
+const parity::GoldenFile& Goldens() {
+  static const parity::GoldenFile* golden = [] {
     auto read =
-        testing::ReadScipyGoldens(mdetr::testing::SourceDir() + "/tests/data/assignment/scipy_goldens.bin");
+        parity::ReadScipyGoldens(mdetr::testing::SourceDir() + "/tests/data/assignment/scipy_goldens.bin");
     EXPECT_TRUE(read.ok()) << read.status();
-    return new testing::GoldenFile(read.ok() ? std::move(read).value() : testing::GoldenFile{});
+    return new parity::GoldenFile(read.ok() ? std::move(read).value() : parity::GoldenFile{});
   }();
   return *golden;
 }
 
 std::string Describe(const GoldenCase& c) {
-  return "case " + std::to_string(c.index) + " (" + testing::FamilyName(c.family) + ", " +
+  return "case " + std::to_string(c.index) + " (" + parity::FamilyName(c.family) + ", " +
          std::to_string(c.rows) + " x " + std::to_string(c.cols) + (c.maximize ? ", maximize" : "") + ")";
 }
 

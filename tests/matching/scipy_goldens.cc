@@ -5,7 +5,7 @@
 #include <fstream>
 #include <iterator>
 
-namespace mdetr::matching::testing {
+namespace mdetr::matching::parity {
 namespace {
 
 constexpr char kMagic[] = "MDLAPG01";
@@ -152,4 +152,4 @@ Result<GoldenFile> ReadScipyGoldens(const std::string& path) {
   return golden;
 }
 
-}  // namespace mdetr::matching::testing
+}  // namespace mdetr::matching::parity

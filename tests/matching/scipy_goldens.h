@@ -9,7 +9,7 @@
 
 #include "common/status.h"
 
-namespace mdetr::matching::testing {
+namespace mdetr::matching::parity {
 
 enum class GoldenFamily : uint8_t {
   kUniform = 0,
@@ -50,4 +50,4 @@ Result<GoldenFile> ReadScipyGoldens(const std::string& path);
 
 const char* FamilyName(GoldenFamily family);
 
-}  // namespace mdetr::matching::testing
+}  // namespace mdetr::matching::parity
