@@ -6,15 +6,15 @@
 // Usage: tokenizer_bench [--min-seconds S]      (from the repository root)
 // Hugging Face runs under $MDETR_BENCH_PYTHON, else /tmp/venv-tok/bin/python if it exists, else
 // python3; without transformers the bench prints our figures only and says so.
-#include <time.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+#include <time.h>
 
 #include "model/text/roberta_tokenizer.h"
 
@@ -107,8 +107,9 @@ int Run(double min_seconds) {
   });
   const nlohmann::json hf = TimeHuggingFace(min_seconds);
 
-  std::printf("RoBERTa tokenizer: %zu captions, %lld tokens (with <s> </s>), tokens per CPU second, 1 thread\n",
-              captions.size(), static_cast<long long>(tokens));
+  std::printf(
+      "RoBERTa tokenizer: %zu captions, %lld tokens (with <s> </s>), tokens per CPU second, 1 thread\n",
+      captions.size(), static_cast<long long>(tokens));
   std::printf("%-44s %14s %14s %8s\n", "", "ours", "HF fast", "ratio");
   auto row = [&](const char* name, double ours, const char* key) {
     if (hf.contains(key)) {

@@ -55,14 +55,16 @@ Result<BytePairEncoder> BytePairEncoder::Create(const Vocabulary& vocab, const s
     const MergeRule& rule = merges[rank];
     const std::string where = merges_source + ":" + std::to_string(rule.line) + ": ";
     auto left = vocab.find(rule.left);
-    if (left == vocab.end()) return InvalidArgumentError(where + "token \"" + rule.left + "\" is not in the vocabulary");
+    if (left == vocab.end())
+      return InvalidArgumentError(where + "token \"" + rule.left + "\" is not in the vocabulary");
     auto right = vocab.find(rule.right);
     if (right == vocab.end()) {
       return InvalidArgumentError(where + "token \"" + rule.right + "\" is not in the vocabulary");
     }
     auto merged = vocab.find(rule.left + rule.right);
     if (merged == vocab.end()) {
-      return InvalidArgumentError(where + "merged token \"" + rule.left + rule.right + "\" is not in the vocabulary");
+      return InvalidArgumentError(where + "merged token \"" + rule.left + rule.right +
+                                  "\" is not in the vocabulary");
     }
     // A repeated pair keeps its later rank, as Hugging Face's loader does.
     bpe.merges_[PairKey(left->second, right->second)] = {static_cast<int32_t>(rank), merged->second};
@@ -128,7 +130,8 @@ void BytePairEncoder::Merge(std::string_view piece, std::vector<BpeToken>* out) 
     push_pair(left.prev);
     push_pair(top.pos);
   }
-  for (int32_t i = 0; i >= 0 && i < n; i = symbols[i].next) out->push_back({symbols[i].id, symbols[i].num_bytes});
+  for (int32_t i = 0; i >= 0 && i < n; i = symbols[i].next)
+    out->push_back({symbols[i].id, symbols[i].num_bytes});
 }
 
 }  // namespace mdetr::text

@@ -7,7 +7,9 @@
 namespace mdetr::text {
 namespace {
 
-bool StandsForItself(int b) { return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF); }
+bool StandsForItself(int b) {
+  return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+}
 
 std::array<char32_t, 256> BuildTable() {
   std::array<char32_t, 256> table{};

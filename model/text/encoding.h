@@ -17,7 +17,9 @@ struct CharSpan {
   int64_t begin = 0;
   int64_t end = 0;
 
-  friend bool operator==(const CharSpan& a, const CharSpan& b) { return a.begin == b.begin && a.end == b.end; }
+  friend bool operator==(const CharSpan& a, const CharSpan& b) {
+    return a.begin == b.begin && a.end == b.end;
+  }
 };
 
 struct Encoding {

@@ -51,6 +51,7 @@ def main():
 // unicodedata (Unicode {unicodedata.unidata_version}). Do not edit by hand.
 #include "model/text/unicode_tables.h"
 
+// clang-format off
 namespace mdetr::text::internal {{
 
 // General category L* (Lu, Ll, Lt, Lm, Lo): {len(letters)} ranges.
@@ -59,7 +60,8 @@ namespace mdetr::text::internal {{
 // General category N* (Nd, Nl, No): {len(numbers)} ranges.
 {emit("kNumberRanges", numbers)}
 
-}}  // namespace mdetr::text::internal""")
+}}  // namespace mdetr::text::internal
+// clang-format on""")
 
 
 if __name__ == "__main__":

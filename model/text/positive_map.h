@@ -26,7 +26,8 @@ struct PositiveMapOptions {
 };
 
 // One span list per box. Returns [spans_per_box.size(), options.width] floats, row-major.
-std::vector<float> CreatePositiveMap(const Encoding& encoding, const std::vector<std::vector<CharSpan>>& spans_per_box,
+std::vector<float> CreatePositiveMap(const Encoding& encoding,
+                                     const std::vector<std::vector<CharSpan>>& spans_per_box,
                                      const PositiveMapOptions& options = {});
 
 }  // namespace mdetr::text

@@ -35,8 +35,10 @@ Result<RobertaTokenizer> RobertaTokenizer::FromFiles(const std::string& vocab_js
   return Create(vocab, merges, merges_txt_path, bpe_cache_capacity);
 }
 
-Result<RobertaTokenizer> RobertaTokenizer::Create(const Vocabulary& vocab, const std::vector<MergeRule>& merges,
-                                                  const std::string& merges_source, size_t bpe_cache_capacity) {
+Result<RobertaTokenizer> RobertaTokenizer::Create(const Vocabulary& vocab,
+                                                  const std::vector<MergeRule>& merges,
+                                                  const std::string& merges_source,
+                                                  size_t bpe_cache_capacity) {
   MDETR_ASSIGN_OR_RETURN(BytePairEncoder bpe,
                          BytePairEncoder::Create(vocab, merges, merges_source, bpe_cache_capacity));
   RobertaTokenizer tokenizer(std::move(bpe));
@@ -52,7 +54,8 @@ Result<RobertaTokenizer> RobertaTokenizer::Create(const Vocabulary& vocab, const
       {"<s>", false}, {"<pad>", false}, {"</s>", false}, {"<unk>", false}, {"<mask>", true}};
   for (const auto& [text, strip_left] : kSpecials) {
     auto it = vocab.find(text);
-    if (it == vocab.end()) return InvalidArgumentError(std::string("vocabulary has no special token \"") + text + "\"");
+    if (it == vocab.end())
+      return InvalidArgumentError(std::string("vocabulary has no special token \"") + text + "\"");
     tokenizer.specials_.push_back({text, it->second, strip_left});
   }
   tokenizer.bos_id_ = tokenizer.specials_[0].id;
@@ -122,7 +125,8 @@ Result<Encoding> RobertaTokenizer::Encode(std::string_view text, const EncodeOpt
 
   if (options.max_tokens && out.size() > *options.max_tokens) {
     return OutOfRangeError("caption " + Preview(text) + " has " + std::to_string(out.size()) +
-                           " tokens with <s> and </s>, more than the limit of " + std::to_string(*options.max_tokens));
+                           " tokens with <s> and </s>, more than the limit of " +
+                           std::to_string(*options.max_tokens));
   }
   return out;
 }
@@ -171,7 +175,8 @@ Result<BatchEncoding> RobertaTokenizer::EncodeBatch(const std::vector<std::strin
   batch.encodings.reserve(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
     Result<Encoding> encoding = Encode(texts[i], options);
-    if (!encoding.ok()) return encoding.status().WithContext("caption " + std::to_string(i) + " of the batch");
+    if (!encoding.ok())
+      return encoding.status().WithContext("caption " + std::to_string(i) + " of the batch");
     batch.length = std::max(batch.length, encoding->size());
     batch.encodings.push_back(std::move(encoding).value());
   }

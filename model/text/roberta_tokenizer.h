@@ -36,8 +36,9 @@ class RobertaTokenizer {
   // Reads `dir`/vocab.json and `dir`/merges.txt. `bpe_cache_capacity` pieces are cached (0: none).
   static Result<RobertaTokenizer> FromDirectory(
       const std::string& dir, size_t bpe_cache_capacity = BytePairEncoder::kDefaultCacheCapacity);
-  static Result<RobertaTokenizer> FromFiles(const std::string& vocab_json_path, const std::string& merges_txt_path,
-                                            size_t bpe_cache_capacity = BytePairEncoder::kDefaultCacheCapacity);
+  static Result<RobertaTokenizer> FromFiles(
+      const std::string& vocab_json_path, const std::string& merges_txt_path,
+      size_t bpe_cache_capacity = BytePairEncoder::kDefaultCacheCapacity);
   // From parsed files; the special tokens must be in `vocab`.
   static Result<RobertaTokenizer> Create(const Vocabulary& vocab, const std::vector<MergeRule>& merges,
                                          const std::string& merges_source,
@@ -46,7 +47,8 @@ class RobertaTokenizer {
   // INVALID_ARGUMENT for text that is not UTF-8; OUT_OF_RANGE past options.max_tokens.
   Result<Encoding> Encode(std::string_view text, const EncodeOptions& options = {}) const;
   // padding="longest"; fails as a whole, naming the caption, if any caption fails.
-  Result<BatchEncoding> EncodeBatch(const std::vector<std::string>& texts, const EncodeOptions& options = {}) const;
+  Result<BatchEncoding> EncodeBatch(const std::vector<std::string>& texts,
+                                    const EncodeOptions& options = {}) const;
 
   // Ids of the special tokens, from the vocabulary (roberta-base: 0, 1, 2, 3, 50264).
   int64_t bos_id() const { return bos_id_; }

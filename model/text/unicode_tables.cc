@@ -2,6 +2,7 @@
 // unicodedata (Unicode 14.0.0). Do not edit by hand.
 #include "model/text/unicode_tables.h"
 
+// clang-format off
 namespace mdetr::text::internal {
 
 // General category L* (Lu, Ll, Lt, Lm, Lo): 648 ranges.
@@ -172,3 +173,4 @@ const CodePointRange kNumberRanges[] = {
 const size_t kNumberRangesSize = sizeof(kNumberRanges) / sizeof(kNumberRanges[0]);
 
 }  // namespace mdetr::text::internal
+// clang-format on

@@ -53,7 +53,8 @@ class VocabularyJsonParser {
       }
       if (auto it = token_of_id.find(id); it != token_of_id.end()) {
         pos_ = key_pos;
-        return Error("id " + std::to_string(id) + " of \"" + token + "\" is already used by \"" + it->second + "\"");
+        return Error("id " + std::to_string(id) + " of \"" + token + "\" is already used by \"" + it->second +
+                     "\"");
       }
       token_of_id.emplace(id, token);
       vocab.emplace(std::move(token), id);
@@ -81,7 +82,8 @@ class VocabularyJsonParser {
         ++pos_;
         return Status::Ok();
       }
-      if (static_cast<unsigned char>(c) < 0x20) return Error("expected an escape (\\n, \\u...) for a control character");
+      if (static_cast<unsigned char>(c) < 0x20)
+        return Error("expected an escape (\\n, \\u...) for a control character");
       if (c != '\\') {
         out->push_back(c);
         ++pos_;
@@ -90,14 +92,30 @@ class VocabularyJsonParser {
       if (++pos_ >= text_.size()) return Error("expected an escape after '\\'");
       const char e = text_[pos_++];
       switch (e) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           char32_t cp;
           MDETR_RETURN_IF_ERROR(ParseUnicodeEscape(&cp));
@@ -115,7 +133,8 @@ class VocabularyJsonParser {
   Status ParseUnicodeEscape(char32_t* cp) {
     uint32_t unit;
     MDETR_RETURN_IF_ERROR(ParseHex4(&unit));
-    if (unit >= 0xDC00 && unit <= 0xDFFF) return Error("expected a high surrogate before a low surrogate escape");
+    if (unit >= 0xDC00 && unit <= 0xDFFF)
+      return Error("expected a high surrogate before a low surrogate escape");
     if (unit >= 0xD800 && unit <= 0xDBFF) {
       if (text_.substr(pos_, 2) != "\\u") return Error("expected a low surrogate escape \\uDC00..\\uDFFF");
       pos_ += 2;
@@ -160,7 +179,8 @@ class VocabularyJsonParser {
       ++pos_;
     }
     const bool leading_zero = pos_ - start > 1 && text_[start] == '0';
-    const bool fraction = pos_ < text_.size() && (text_[pos_] == '.' || text_[pos_] == 'e' || text_[pos_] == 'E');
+    const bool fraction =
+        pos_ < text_.size() && (text_[pos_] == '.' || text_[pos_] == 'e' || text_[pos_] == 'E');
     if (pos_ == start || leading_zero || fraction) {
       pos_ = start;
       return Error("expected a non-negative integer id");
@@ -193,8 +213,8 @@ class VocabularyJsonParser {
         line_start = i + 1;
       }
     }
-    return InvalidArgumentError(source_ + ":" + std::to_string(line) + ":" + std::to_string(pos_ - line_start + 1) +
-                                ": " + what);
+    return InvalidArgumentError(source_ + ":" + std::to_string(line) + ":" +
+                                std::to_string(pos_ - line_start + 1) + ": " + what);
   }
 
   std::string_view text_;
@@ -223,9 +243,10 @@ Result<std::vector<MergeRule>> ParseMerges(std::string_view content, const std::
     const size_t space = line.find(' ');
     if (space == std::string_view::npos || space == 0 || space + 1 == line.size() ||
         line.find(' ', space + 1) != std::string_view::npos) {
-      return InvalidArgumentError(source + ":" + std::to_string(line_number) +
-                                  ": expected a merge \"<left> <right>\" (two tokens separated by one space), found \"" +
-                                  std::string(line.substr(0, 80)) + "\"");
+      return InvalidArgumentError(
+          source + ":" + std::to_string(line_number) +
+          ": expected a merge \"<left> <right>\" (two tokens separated by one space), found \"" +
+          std::string(line.substr(0, 80)) + "\"");
     }
     merges.push_back({std::string(line.substr(0, space)), std::string(line.substr(space + 1)), line_number});
   }

@@ -1,10 +1,10 @@
 #include "tests/text/golden_data.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <fstream>
 #include <memory>
+
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/test_paths.h"
@@ -70,7 +70,8 @@ const Goldens* LoadGoldens() {
 
 const RobertaTokenizer* LoadRobertaBase() {
   static const std::unique_ptr<RobertaTokenizer> tokenizer = []() -> std::unique_ptr<RobertaTokenizer> {
-    auto result = RobertaTokenizer::FromDirectory(mdetr::testing::SharedDataDir() + "/tokenizer/roberta-base");
+    auto result =
+        RobertaTokenizer::FromDirectory(mdetr::testing::SharedDataDir() + "/tokenizer/roberta-base");
     if (!result.ok()) {
       ADD_FAILURE() << result.status();
       return nullptr;

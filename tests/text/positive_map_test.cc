@@ -3,9 +3,9 @@
 // random spans that start or end on whitespace, past the text, or inside multi-byte characters.
 #include "model/text/positive_map.h"
 
-#include <gtest/gtest.h>
-
 #include <cmath>
+
+#include <gtest/gtest.h>
 
 #include "tests/text/golden_data.h"
 
@@ -34,8 +34,8 @@ TEST(PositiveMapTest, MatchesTheReferenceOnEveryGolden) {
       for (int64_t t = 0; t < kPositiveMapWidth; ++t) {
         const float ours = map[box * kPositiveMapWidth + t];
         if (std::fabs(ours - expected[t]) > 1e-6f && ++failures <= 20) {
-          ADD_FAILURE() << golden.source << " " << Printable(text) << " box " << box << " token " << t << ": ours "
-                        << ours << ", reference " << expected[t];
+          ADD_FAILURE() << golden.source << " " << Printable(text) << " box " << box << " token " << t
+                        << ": ours " << ours << ", reference " << expected[t];
         }
       }
       ++compared_rows;

@@ -1,10 +1,10 @@
 // Parity with Hugging Face's RobertaTokenizerFast (the tokenizer MDETR runs) on the captions of
 // tests/data/tokenizer/roberta_goldens.json: real captions from Flickr30k, GQA, VQA, LVIS and CLEVR
 // plus generated Unicode, whitespace, punctuation and special-token cases.
-#include <gtest/gtest.h>
-
 #include <map>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "tests/text/golden_data.h"
 
@@ -70,15 +70,16 @@ TEST_F(TokenizerParityTest, IdsAndOffsetsMatchForEveryCaption) {
     ++checked[golden.source];
     if (encoding->ids != golden.ids || encoding->offsets != golden.offsets) {
       if (++failures <= 20) {
-        ADD_FAILURE() << golden.source << " caption " << Printable(golden.text) << "\n  ids ours " << Join(encoding->ids)
-                      << "\n  ids HF   " << Join(golden.ids) << "\n  offsets ours " << Join(encoding->offsets)
-                      << "\n  offsets HF   " << Join(golden.offsets);
+        ADD_FAILURE() << golden.source << " caption " << Printable(golden.text) << "\n  ids ours "
+                      << Join(encoding->ids) << "\n  ids HF   " << Join(golden.ids) << "\n  offsets ours "
+                      << Join(encoding->offsets) << "\n  offsets HF   " << Join(golden.offsets);
       }
     }
   }
   EXPECT_EQ(failures, 0) << "captions that differ from Hugging Face";
   // Every kind of caption took part.
-  for (const char* source : {"flickr30k", "gqa", "vqav2", "lvis", "clevr", "handmade", "generated", "random_code_points"}) {
+  for (const char* source :
+       {"flickr30k", "gqa", "vqav2", "lvis", "clevr", "handmade", "generated", "random_code_points"}) {
     EXPECT_GT(checked[source], 0) << source;
   }
 }
@@ -100,7 +101,8 @@ TEST_F(TokenizerParityTest, CharToTokenAndTokenToCharsMatchForEveryCaption) {
       auto span = encoding->TokenToChars(t);
       if (!span) {
         none.push_back(t);
-      } else if (t < static_cast<int64_t>(golden.offsets.size()) && !(*span == golden.offsets[t]) && ++failures <= 20) {
+      } else if (t < static_cast<int64_t>(golden.offsets.size()) && !(*span == golden.offsets[t]) &&
+                 ++failures <= 20) {
         ADD_FAILURE() << Printable(golden.text) << " token_to_chars(" << t << ") differs from the offsets";
       }
     }

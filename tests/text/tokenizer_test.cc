@@ -1,12 +1,11 @@
 // Behaviour around the parity cases: bad input is an error value, batches and threads agree with
 // single-caption encoding.
-#include "model/text/roberta_tokenizer.h"
-
-#include <gtest/gtest.h>
-
 #include <random>
 #include <thread>
 
+#include <gtest/gtest.h>
+
+#include "model/text/roberta_tokenizer.h"
 #include "model/text/utf8.h"
 #include "tests/support/test_paths.h"
 #include "tests/text/golden_data.h"
@@ -18,7 +17,7 @@ TEST(RobertaTokenizerTest, InvalidUtf8IsAnErrorNamingTheByte) {
   const RobertaTokenizer* tokenizer = testing::LoadRobertaBase();
   ASSERT_NE(tokenizer, nullptr);
   for (const std::string& bad : {std::string("ab\xC3"), std::string("a\xFF"), std::string("\xED\xA0\x80"),
-                                std::string("\xC0\xAF"), std::string("x\xE2\x82")}) {
+                                 std::string("\xC0\xAF"), std::string("x\xE2\x82")}) {
     auto result = tokenizer->Encode(bad);
     ASSERT_FALSE(result.ok()) << testing::Printable(bad);
     EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
@@ -44,7 +43,8 @@ TEST(RobertaTokenizerTest, ConcurrentEncodingMatchesTheGoldens) {
   const testing::Goldens* goldens = testing::LoadGoldens();
   ASSERT_NE(goldens, nullptr);
   // A fresh tokenizer, so the threads fill its piece cache concurrently.
-  auto tokenizer = RobertaTokenizer::FromDirectory(mdetr::testing::SharedDataDir() + "/tokenizer/roberta-base");
+  auto tokenizer =
+      RobertaTokenizer::FromDirectory(mdetr::testing::SharedDataDir() + "/tokenizer/roberta-base");
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
   constexpr int kThreads = 4;
   std::vector<int> mismatches(kThreads, 0);
@@ -56,7 +56,8 @@ TEST(RobertaTokenizerTest, ConcurrentEncodingMatchesTheGoldens) {
       for (size_t i = 0; i < n; ++i) {
         const auto& golden = goldens->captions[(i + k * n / kThreads) % n];
         auto encoding = tokenizer->Encode(golden.text);
-        if (!encoding.ok() || encoding->ids != golden.ids || encoding->offsets != golden.offsets) ++mismatches[k];
+        if (!encoding.ok() || encoding->ids != golden.ids || encoding->offsets != golden.offsets)
+          ++mismatches[k];
       }
     });
   }
@@ -70,8 +71,9 @@ TEST(RobertaTokenizerTest, ArbitraryBytesNeverBreakTheInvariants) {
   const RobertaTokenizer* tokenizer = testing::LoadRobertaBase();
   ASSERT_NE(tokenizer, nullptr);
   std::mt19937 rng(7);
-  const std::vector<std::string> atoms = {"a", " ", "  ", "\t", "\n", "<mask>", "<s>", "'s", "é", "\xC3", "\xFF",
-                                          "日", "\xF0\x9F", "🙂", "1", ".", "\u00a0", "\xE3\x80\x80", "<"};
+  const std::vector<std::string> atoms = {"a",  " ", "  ",     "\t",           "\n", "<mask>",   "<s>",
+                                          "'s", "é", "\xC3",   "\xFF",         "日", "\xF0\x9F", "🙂",
+                                          "1",  ".", "\u00a0", "\xE3\x80\x80", "<"};
   int valid = 0;
   for (int round = 0; round < 3000; ++round) {
     std::string text;

@@ -16,7 +16,8 @@ TEST(UnicodeClassesTest, MatchThePreTokenizerOnEveryCodePoint) {
     const char* name;
     bool (*ours)(char32_t);
   };
-  for (const Class& c : {Class{"letter", IsLetter}, Class{"number", IsNumber}, Class{"whitespace", IsWhitespace}}) {
+  for (const Class& c :
+       {Class{"letter", IsLetter}, Class{"number", IsNumber}, Class{"whitespace", IsWhitespace}}) {
     ASSERT_TRUE(goldens->unicode_classes.count(c.name)) << c.name;
     const testing::CodePointRanges& expected = goldens->unicode_classes.at(c.name);
     int mismatches = 0;
@@ -27,12 +28,14 @@ TEST(UnicodeClassesTest, MatchThePreTokenizerOnEveryCodePoint) {
       const char32_t gap_end = r < expected.size() ? expected[r].first : 0x110000;
       for (; cp < gap_end; ++cp) {
         if (cp >= 0xD800 && cp <= 0xDFFF) continue;
-        if (c.ours(cp) && ++mismatches <= 10) ADD_FAILURE() << c.name << ": U+" << std::hex << cp << " is not one";
+        if (c.ours(cp) && ++mismatches <= 10)
+          ADD_FAILURE() << c.name << ": U+" << std::hex << cp << " is not one";
       }
       if (r == expected.size()) break;
       for (; cp <= expected[r].second; ++cp) {
         ++members;
-        if (!c.ours(cp) && ++mismatches <= 10) ADD_FAILURE() << c.name << ": U+" << std::hex << cp << " is one";
+        if (!c.ours(cp) && ++mismatches <= 10)
+          ADD_FAILURE() << c.name << ": U+" << std::hex << cp << " is one";
       }
     }
     EXPECT_EQ(mismatches, 0) << c.name;

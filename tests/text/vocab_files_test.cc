@@ -2,10 +2,10 @@
 // what was expected, never a crash or a silently broken tokenizer.
 #include "model/text/vocab_files.h"
 
+#include <fstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <fstream>
 
 #include "model/text/byte_level.h"
 #include "model/text/roberta_tokenizer.h"
@@ -37,7 +37,8 @@ TEST(VocabularyJsonTest, ReadsTheRobertaBaseVocabulary) {
 }
 
 TEST(VocabularyJsonTest, DecodesEscapes) {
-  auto vocab = ParseVocabularyJson(R"({"a\"b": 0, "\\": 1, "\u0120x": 2, "\ud83d\ude42": 3, "\n\t/\/": 4})", "v.json");
+  auto vocab =
+      ParseVocabularyJson(R"({"a\"b": 0, "\\": 1, "\u0120x": 2, "\ud83d\ude42": 3, "\n\t/\/": 4})", "v.json");
   ASSERT_TRUE(vocab.ok()) << vocab.status();
   EXPECT_EQ(vocab->at("a\"b"), 0);
   EXPECT_EQ(vocab->at("\\"), 1);
@@ -49,7 +50,8 @@ TEST(VocabularyJsonTest, DecodesEscapes) {
 TEST(VocabularyJsonTest, MalformedFilesNameLineColumnAndExpectation) {
   ExpectInvalid(ParseVocabularyJson("", "v.json").status(), "v.json:1:1", "expected '{'");
   ExpectInvalid(ParseVocabularyJson("[1, 2]", "v.json").status(), "v.json:1:1", "expected '{'");
-  ExpectInvalid(ParseVocabularyJson("{\"a\": 0,\n \"b\" 1}", "v.json").status(), "v.json:2:6", "expected ':'");
+  ExpectInvalid(ParseVocabularyJson("{\"a\": 0,\n \"b\" 1}", "v.json").status(), "v.json:2:6",
+                "expected ':'");
   ExpectInvalid(ParseVocabularyJson("{\"a\": 0,\n\"b\": -1}", "v.json").status(), "v.json:2:6",
                 "expected a non-negative integer id");
   ExpectInvalid(ParseVocabularyJson("{\"a\": 1.5}", "v.json").status(), "v.json:1:7",
@@ -57,7 +59,8 @@ TEST(VocabularyJsonTest, MalformedFilesNameLineColumnAndExpectation) {
   ExpectInvalid(ParseVocabularyJson("{\"a\": 99999999999}", "v.json").status(), "v.json:1:7", "below 2^31");
   ExpectInvalid(ParseVocabularyJson("{\"a\": 0 \"b\": 1}", "v.json").status(), "v.json:1:9",
                 "expected ',' or '}'");
-  ExpectInvalid(ParseVocabularyJson("{\"a\": 0, \"a\": 1}", "v.json").status(), "v.json:1:10", "appears twice");
+  ExpectInvalid(ParseVocabularyJson("{\"a\": 0, \"a\": 1}", "v.json").status(), "v.json:1:10",
+                "appears twice");
   ExpectInvalid(ParseVocabularyJson("{\"a\": 0, \"b\": 0}", "v.json").status(), "v.json:1:10",
                 "id 0 of \"b\" is already used by \"a\"");
   ExpectInvalid(ParseVocabularyJson("{\"a", "v.json").status(), "v.json:1:4", "closing the token");
@@ -78,7 +81,8 @@ TEST(MergesTest, ReadsTheGpt2MergeList) {
 }
 
 TEST(MergesTest, MalformedLinesNameTheLine) {
-  ExpectInvalid(ParseMerges("#version: 0.2\na b\nc d e\n", "m.txt").status(), "m.txt:3", "two tokens separated by one space");
+  ExpectInvalid(ParseMerges("#version: 0.2\na b\nc d e\n", "m.txt").status(), "m.txt:3",
+                "two tokens separated by one space");
   ExpectInvalid(ParseMerges("a b\n\nc d\n", "m.txt").status(), "m.txt:2", "two tokens");
   ExpectInvalid(ParseMerges("a  b\n", "m.txt").status(), "m.txt:1", "two tokens");
   ExpectInvalid(ParseMerges("ab\n", "m.txt").status(), "m.txt:1", "found \"ab\"");
@@ -101,7 +105,10 @@ std::string ByteLevelVocabJson(const std::vector<std::string>& extra, bool with_
   int id = 4;
   for (int b = 0; b < 256; ++b) {
     const std::string token = ToByteLevel(std::string(1, static_cast<char>(b)));
-    json += ", \"" + (token == "\"" ? std::string("\\\"") : token == "\\" ? std::string("\\\\") : token) +
+    json += ", \"" +
+            (token == "\""   ? std::string("\\\"")
+             : token == "\\" ? std::string("\\\\")
+                             : token) +
             "\": " + std::to_string(id++);
   }
   for (const auto& token : extra) json += ", \"" + token + "\": " + std::to_string(id++);
@@ -113,19 +120,24 @@ TEST(RobertaTokenizerFilesTest, MergesMustUseVocabularyTokens) {
   const std::string dir = mdetr::testing::MakeTempDir("text-test");
   const std::string vocab = WriteFile(dir, "vocab.json", ByteLevelVocabJson({"ab"}));
   ASSERT_TRUE(RobertaTokenizer::FromFiles(vocab, WriteFile(dir, "ok.txt", "#version: 0.2\na b\n")).ok());
-  ExpectInvalid(RobertaTokenizer::FromFiles(vocab, WriteFile(dir, "m1.txt", "#version: 0.2\na b\nab zz\n")).status(),
-                dir + "/m1.txt:3", "token \"zz\" is not in the vocabulary");
-  ExpectInvalid(RobertaTokenizer::FromFiles(vocab, WriteFile(dir, "m2.txt", "a b\nb c\n")).status(), dir + "/m2.txt:2",
-                "merged token \"bc\" is not in the vocabulary");
+  ExpectInvalid(
+      RobertaTokenizer::FromFiles(vocab, WriteFile(dir, "m1.txt", "#version: 0.2\na b\nab zz\n")).status(),
+      dir + "/m1.txt:3", "token \"zz\" is not in the vocabulary");
+  ExpectInvalid(RobertaTokenizer::FromFiles(vocab, WriteFile(dir, "m2.txt", "a b\nb c\n")).status(),
+                dir + "/m2.txt:2", "merged token \"bc\" is not in the vocabulary");
 }
 
 TEST(RobertaTokenizerFilesTest, VocabularyNeedsEveryByteAndTheSpecialTokens) {
   const std::string dir = mdetr::testing::MakeTempDir("text-test");
   const std::string merges = WriteFile(dir, "merges.txt", "a b\n");
-  ExpectInvalid(RobertaTokenizer::FromFiles(WriteFile(dir, "v1.json", ByteLevelVocabJson({"ab"}, false)), merges).status(),
-                "", "no special token \"<mask>\"");
-  ExpectInvalid(RobertaTokenizer::FromFiles(WriteFile(dir, "v2.json", "{\"a\": 0, \"b\": 1, \"ab\": 2}"), merges).status(),
-                "", "a byte-level vocabulary needs all 256");
+  ExpectInvalid(
+      RobertaTokenizer::FromFiles(WriteFile(dir, "v1.json", ByteLevelVocabJson({"ab"}, false)), merges)
+          .status(),
+      "", "no special token \"<mask>\"");
+  ExpectInvalid(
+      RobertaTokenizer::FromFiles(WriteFile(dir, "v2.json", "{\"a\": 0, \"b\": 1, \"ab\": 2}"), merges)
+          .status(),
+      "", "a byte-level vocabulary needs all 256");
 }
 
 }  // namespace
