@@ -118,12 +118,120 @@ def load_images(cfg):
     return tensors
 
 
+# Ground truth for the objective goldens: image 0's boxes are its real COCO annotations (xywh,
+# pixels; image 640x480), image 1's are drawn by hand. Spans index the captions above; the span
+# (3, 8) starts on a space so the positive maps exercise the reference's fallbacks.
+TARGETS = [
+    dict(size=(640, 480), boxes=[[17.5, 54.38, 301.25, 415.0], [347.5, 25.63, 292.5, 343.75],
+                                 [332.89, 79.57, 38.65, 106.31], [41.88, 74.2, 133.15, 45.1],
+                                 [1.08, 0.0, 638.56, 473.53]],
+         spans=[[[0, 8]], [[3, 8]], [[41, 60]], [[41, 60]], [[18, 32]]]),
+    dict(size=None, boxes_rel=[[0.45, 0.5, 0.3, 0.8], [0.5, 0.35, 0.2, 0.3], [0.7, 0.6, 0.2, 0.7]],
+         spans=[[[0, 5]], [[9, 21]], [[37, 45]]]),
+]
+
+
+def objective_goldens(model, samples, args, tokenizer):
+    """Matches, loss terms, gradients and a 20-step loss curve of the reference's objective."""
+    from datasets.coco import create_positive_map
+    from models.mdetr import SetCriterion
+    from models.matcher import build_matcher
+    from util.optim import adjust_learning_rate
+    import models
+
+    g = {}
+    targets, maps = [], []
+    for b, (t, caption) in enumerate(zip(TARGETS, CAPTIONS)):
+        if t.get("size"):
+            w, h = t["size"]
+            xywh = torch.tensor(t["boxes"], dtype=torch.float32)
+            boxes = torch.stack([(xywh[:, 0] + xywh[:, 2] / 2) / w, (xywh[:, 1] + xywh[:, 3] / 2) / h,
+                                 xywh[:, 2] / w, xywh[:, 3] / h], dim=1)
+        else:
+            boxes = torch.tensor(t["boxes_rel"], dtype=torch.float32)
+        tokenized = tokenizer(caption, return_tensors="pt")
+        pmap = create_positive_map(tokenized, t["spans"])
+        targets.append({"boxes": boxes, "labels": torch.zeros(len(boxes), dtype=torch.int64),
+                        "tokens_positive": t["spans"]})
+        maps.append(pmap)
+        g[f"target.{b}.boxes"] = boxes
+        g[f"target.{b}.positive_map"] = pmap
+        g[f"target.{b}.spans"] = torch.tensor([[j, s[0], s[1]] for j, sp in enumerate(t["spans"]) for s in sp])
+    positive_map = torch.cat(maps)
+
+    matcher = build_matcher(args)
+    losses = ["labels", "boxes", "cardinality", "contrastive_align"]
+    criterion = SetCriterion(255, matcher=matcher, eos_coef=args.eos_coef, losses=losses,
+                             temperature=args.temperature_NCE)
+    weight_dict = {"loss_ce": args.ce_loss_coef, "loss_bbox": args.bbox_loss_coef,
+                   "loss_contrastive_align": args.contrastive_align_loss_coef, "loss_giou": args.giou_loss_coef}
+    weight_dict.update({f"{k}_{i}": v for i in range(args.dec_layers - 1) for k, v in list(weight_dict.items())})
+    captions = CAPTIONS
+
+    def forward_losses():
+        cache = model(samples, captions, encode_and_save=True)
+        out = model(samples, captions, encode_and_save=False, memory_cache=cache)
+        loss_dict = criterion(out, targets, positive_map)
+        total = sum(loss_dict[k] * weight_dict[k] for k in loss_dict if k in weight_dict)
+        return out, loss_dict, total
+
+    model.eval()  # dropout off on both sides; MDETR's batch norms are frozen anyway
+    model.zero_grad()
+    out, loss_dict, total = forward_losses()
+    indices = matcher({k: v for k, v in out.items() if k != "aux_outputs"}, targets, positive_map)
+    for b, (src, tgt) in enumerate(indices):
+        g[f"match.{b}.src"] = src
+        g[f"match.{b}.tgt"] = tgt
+    for k, v in loss_dict.items():
+        g[f"loss.{k}"] = v.detach().reshape(1)
+    g["loss.total"] = total.detach().reshape(1)
+    total.backward()
+    for name, p in model.named_parameters():
+        if p.grad is None:
+            continue
+        grad = p.grad.detach()
+        if grad.numel() <= 65536:
+            g[f"grad.{name}"] = grad.clone()
+        else:
+            probes = [synthetic_tensor(f"{name}:probe{i}", list(grad.shape)) for i in range(3)]
+            g[f"gradstat.{name}"] = torch.stack([grad.double().norm(), grad.double().sum()] +
+                                                [(grad.double() * pr.double()).sum() for pr in probes])
+
+    # 20 steps of the reference's loop on this batch: AdamW over three groups, clipping 0.1, the
+    # schedule applied after each step (epochs = 1, 20 steps in all).
+    param_dicts = [
+        {"params": [p for n, p in model.named_parameters() if "backbone" not in n and "text_encoder" not in n
+                    and p.requires_grad]},
+        {"params": [p for n, p in model.named_parameters() if "backbone" in n and p.requires_grad],
+         "lr": args.lr_backbone},
+        {"params": [p for n, p in model.named_parameters() if "text_encoder" in n and p.requires_grad],
+         "lr": args.text_encoder_lr},
+    ]
+    optimizer = torch.optim.AdamW(param_dicts, lr=args.lr, weight_decay=args.weight_decay)
+    args.epochs = 1
+    curve, lrs = [], []
+    for step in range(20):
+        _, _, total = forward_losses()
+        curve.append(total.item())
+        optimizer.zero_grad()
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_max_norm)
+        optimizer.step()
+        adjust_learning_rate(optimizer, 0, step, num_training_steps=20, args=args)
+        lrs.append([pg["lr"] for pg in optimizer.param_groups])
+    g["train.loss"] = torch.tensor(curve, dtype=torch.float64)
+    g["train.lr"] = torch.tensor(lrs, dtype=torch.float64)
+    return g
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reference", required=True, help="path of a checkout of the MDETR reference")
     ap.add_argument("--config", default="tiny", choices=sorted(CONFIGS))
     ap.add_argument("--out", required=True, help="goldens file to write (torch.save of a flat dict)")
     ap.add_argument("--checkpoint", help="also write the weights as a reference-format .pth checkpoint")
+    ap.add_argument("--objective", action="store_true",
+                    help="also record the training objective: matches, every loss term, gradients, 20 steps")
     opts = ap.parse_args()
     cfg = CONFIGS[opts.config]
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -185,6 +293,8 @@ def main():
         g[f"aux.{i}.pred_logits"] = aux["pred_logits"]
         g[f"aux.{i}.pred_boxes"] = aux["pred_boxes"]
         g[f"aux.{i}.proj_queries"] = aux["proj_queries"]
+    if opts.objective:
+        g.update(objective_goldens(model, samples, args, tokenizer))
     g = {k: v.contiguous() for k, v in g.items()}
     os.makedirs(os.path.dirname(os.path.abspath(opts.out)), exist_ok=True)
     torch.save(g, opts.out)
