@@ -5,8 +5,6 @@
 //   store_bench [--dir DIR] [--seconds S] [--threads N]
 // DIR must be on the disk the coordinator will use (fsync cost is the whole point); the default
 // is a fresh folder under $TMPDIR or /tmp.
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,6 +14,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "common/store/keys.h"
 #include "common/store/store.h"
@@ -93,9 +93,12 @@ int main(int argc, char** argv) {
   int threads = 8;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--dir") dir = argv[i + 1];
-    else if (flag == "--seconds") seconds = std::atof(argv[i + 1]);
-    else if (flag == "--threads") threads = std::atoi(argv[i + 1]);
+    if (flag == "--dir")
+      dir = argv[i + 1];
+    else if (flag == "--seconds")
+      seconds = std::atof(argv[i + 1]);
+    else if (flag == "--threads")
+      threads = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "usage: %s [--dir DIR] [--seconds S] [--threads N]\n", argv[0]);
       return 2;
@@ -127,15 +130,16 @@ int main(int argc, char** argv) {
     const std::string case_dir = dir + "/case-" + std::to_string(index++);
     const Figures f = Run(case_dir, c.threads, seconds, c.group_commit, c.synced);
     const double per_fsync = f.fsyncs_per_second > 0 ? f.commits_per_second / f.fsyncs_per_second : 0;
-    std::printf("%-44s %12.0f %12.0f %10.1f %10.3f %10.3f\n", c.name, f.commits_per_second, f.fsyncs_per_second,
-                per_fsync, f.p50_ms, f.p99_ms);
+    std::printf("%-44s %12.0f %12.0f %10.1f %10.3f %10.3f\n", c.name, f.commits_per_second,
+                f.fsyncs_per_second, per_fsync, f.p50_ms, f.p99_ms);
   }
   // The anchor figure: Ray's RocksDB GCS proof of concept (REP-64, jhasm/ray#1) measured a synced
   // write at 3.81 ms p50 on ext4, i.e. about 262 synced writes/s for one serial writer.
-  std::printf("%-44s %12.0f %12s %10s %10.3f %10s\n", "reference: Ray REP-64 POC, 1 writer, synced", 1000.0 / 3.81,
-              "-", "-", 3.81, "-");
-  std::printf("note: RocksDB's own write thread also groups concurrent sync writers, so 'group commit OFF'\n"
-              "      still shares some fsyncs inside RocksDB; the fsyncs/s column counts our Write() calls.\n");
+  std::printf("%-44s %12.0f %12s %10s %10.3f %10s\n", "reference: Ray REP-64 POC, 1 writer, synced",
+              1000.0 / 3.81, "-", "-", 3.81, "-");
+  std::printf(
+      "note: RocksDB's own write thread also groups concurrent sync writers, so 'group commit OFF'\n"
+      "      still shares some fsyncs inside RocksDB; the fsyncs/s column counts our Write() calls.\n");
   if (own_dir) fs::remove_all(dir);
   return 0;
 }

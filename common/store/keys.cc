@@ -18,9 +18,11 @@ std::string KeyWithNumber(std::string_view prefix, uint64_t value) {
 }
 
 Result<uint64_t> NumberAtEnd(std::string_view key) {
-  if (key.size() < 8) return InvalidArgumentError("key of " + std::to_string(key.size()) + " bytes has no number");
+  if (key.size() < 8)
+    return InvalidArgumentError("key of " + std::to_string(key.size()) + " bytes has no number");
   uint64_t value = 0;
-  for (size_t i = key.size() - 8; i < key.size(); ++i) value = (value << 8) | static_cast<unsigned char>(key[i]);
+  for (size_t i = key.size() - 8; i < key.size(); ++i)
+    value = (value << 8) | static_cast<unsigned char>(key[i]);
   return value;
 }
 

@@ -1,9 +1,5 @@
 #include "common/store/store.h"
 
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
-#include <rocksdb/write_batch.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -12,13 +8,17 @@
 #include <filesystem>
 #include <mutex>
 
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
 #include "common/store/value_format.h"
 
 namespace mdetr::store {
 namespace {
 
-constexpr std::array<const char*, kFamilyCount> kFamilyNames = {"jobs",        "tasks",   "attempts", "workers",
-                                                                "checkpoints", "metrics", "events"};
+constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
+    "jobs", "tasks", "attempts", "workers", "checkpoints", "metrics", "events"};
 
 Status FromRocks(const rocksdb::Status& status, const std::string& context) {
   if (status.ok()) return Status::Ok();
@@ -219,7 +219,8 @@ Result<std::string> Store::Get(Family family, std::string_view key) const {
 }
 
 Status Store::ScanPrefix(Family family, std::string_view prefix, const Visitor& visit) const {
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(rocksdb::ReadOptions(), impl_->Handle(family)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db_->NewIterator(rocksdb::ReadOptions(), impl_->Handle(family)));
   for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
     const std::string_view key(it->key().data(), it->key().size());
     if (key.substr(0, prefix.size()) != prefix) break;
@@ -230,7 +231,8 @@ Status Store::ScanPrefix(Family family, std::string_view prefix, const Visitor& 
   return FromRocks(it->status(), "store " + impl_->path_ + ": scan of " + FamilyName(family));
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> Store::ListPrefix(Family family, std::string_view prefix,
+Result<std::vector<std::pair<std::string, std::string>>> Store::ListPrefix(Family family,
+                                                                           std::string_view prefix,
                                                                            size_t limit) const {
   std::vector<std::pair<std::string, std::string>> records;
   MDETR_RETURN_IF_ERROR(ScanPrefix(family, prefix, [&](std::string_view key, std::string_view value) {

@@ -41,13 +41,16 @@ Result<std::string_view> UnframeValue(std::string_view stored, std::string_view 
                          " bytes is truncated (expected at least a 5-byte header)");
   }
   if (static_cast<uint8_t>(stored[0]) != kValueFormat) {
-    return DataLossError(place + ": stored value has format " + std::to_string(static_cast<uint8_t>(stored[0])) +
-                         ", expected " + std::to_string(kValueFormat));
+    return DataLossError(place + ": stored value has format " +
+                         std::to_string(static_cast<uint8_t>(stored[0])) + ", expected " +
+                         std::to_string(kValueFormat));
   }
   uint32_t expected = 0;
-  for (int i = 0; i < 4; ++i) expected |= static_cast<uint32_t>(static_cast<unsigned char>(stored[1 + i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    expected |= static_cast<uint32_t>(static_cast<unsigned char>(stored[1 + i])) << (8 * i);
   std::string_view payload = stored.substr(kValueHeaderBytes);
-  if (Crc32c(payload) != expected) return DataLossError(place + ": stored value fails its checksum (corrupted)");
+  if (Crc32c(payload) != expected)
+    return DataLossError(place + ": stored value fails its checksum (corrupted)");
   return payload;
 }
 

@@ -1,7 +1,5 @@
 #include "common/transport/client.h"
 
-#include <zmq.hpp>
-
 #include <algorithm>
 #include <cstring>
 #include <deque>
@@ -10,6 +8,8 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+
+#include <zmq.hpp>
 
 #include "common/logging.h"
 #include "common/transport/outbox.h"
@@ -51,7 +51,9 @@ class Client::Impl {
 
   Status Validate() const;
   Status OpenSocket();
-  void StartThread() { thread_ = std::thread([this] { Run(); }); }
+  void StartThread() {
+    thread_ = std::thread([this] { Run(); });
+  }
   void Stop();
   Result<wire::Envelope> Call(wire::Body request, Duration timeout);
   Result<uint64_t> Send(wire::Body message);
@@ -91,7 +93,7 @@ class Client::Impl {
 
   std::mutex mu_;
   std::map<uint64_t, std::promise<Result<wire::Envelope>>> pending_;  // guarded by mu_
-  std::string handshake_error_;                                        // guarded by mu_
+  std::string handshake_error_;                                       // guarded by mu_
 };
 
 Status Client::Impl::Validate() const {
@@ -209,8 +211,8 @@ void Client::Impl::Run() {
 
 void Client::Impl::DeclareLost(MonoTime now) {
   const Duration delay = backoff_.Next();
-  MDETR_LOG_WARN("lost the coordinator at {}: nothing heard for {} ms; reconnecting in {} ms", options_.endpoint,
-                 Millis(now - liveness_.last_heard()), Millis(delay));
+  MDETR_LOG_WARN("lost the coordinator at {}: nothing heard for {} ms; reconnecting in {} ms",
+                 options_.endpoint, Millis(now - liveness_.last_heard()), Millis(delay));
   FailPending(UnavailableError("lost the connection to " + options_.endpoint + ": nothing heard for " +
                                std::to_string(Millis(now - liveness_.last_heard())) + " ms"));
   // Paranoid Pirate: a fresh socket drops whatever ZeroMQ still queues for the dead connection.
@@ -357,10 +359,10 @@ Result<wire::Envelope> Client::Impl::Call(wire::Body request, Duration timeout) 
       }
     }
     if (timed_out) {
-      return DeadlineExceededError("no reply from " + options_.endpoint + " to " + kind + " (request " +
-                                   std::to_string(id) + ") within " + std::to_string(Millis(timeout)) + " ms; " +
-                                   (handshake_error.empty() ? "is the coordinator running and reachable?"
-                                                            : handshake_error));
+      return DeadlineExceededError(
+          "no reply from " + options_.endpoint + " to " + kind + " (request " + std::to_string(id) +
+          ") within " + std::to_string(Millis(timeout)) + " ms; " +
+          (handshake_error.empty() ? "is the coordinator running and reachable?" : handshake_error));
     }
   }
   return reply.get();

@@ -1,15 +1,15 @@
 #include "common/transport/curve_keys.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zmq.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
 
 namespace mdetr::transport {
 namespace {
@@ -40,8 +40,10 @@ Status WriteFileWithMode(const std::string& path, const std::string& content, mo
   while (status.ok() && written < content.size()) {
     const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) status = UnavailableError(path + ": write: " + std::strerror(errno));
-    else written += static_cast<size_t>(n);
+    if (n < 0)
+      status = UnavailableError(path + ": write: " + std::strerror(errno));
+    else
+      written += static_cast<size_t>(n);
   }
   if (status.ok() && ::fsync(fd) != 0) status = UnavailableError(path + ": fsync: " + std::strerror(errno));
   ::close(fd);
@@ -71,8 +73,9 @@ Result<CurveKeyPair> GenerateCurveKeyPair() {
   char public_key[kZ85KeyLength + 1] = {};
   char secret_key[kZ85KeyLength + 1] = {};
   if (zmq_curve_keypair(public_key, secret_key) != 0) {
-    return UnimplementedError(std::string("cannot generate a CURVE key pair (ZeroMQ built without libsodium?): ") +
-                              zmq_strerror(zmq_errno()));
+    return UnimplementedError(
+        std::string("cannot generate a CURVE key pair (ZeroMQ built without libsodium?): ") +
+        zmq_strerror(zmq_errno()));
   }
   return CurveKeyPair{public_key, secret_key};
 }
@@ -83,9 +86,8 @@ Status WriteCurveKeyPair(const std::string& dir, const std::string& name, const 
     return InvalidArgumentError("key pair '" + name + "': keys must be 40 Z85 characters");
   }
   const std::string base = dir + "/" + name;
-  MDETR_RETURN_IF_ERROR(WriteFileWithMode(base + ".secret",
-                                          "public " + keys.public_key + "\nsecret " + keys.secret_key + "\n",
-                                          0600, overwrite));
+  MDETR_RETURN_IF_ERROR(WriteFileWithMode(
+      base + ".secret", "public " + keys.public_key + "\nsecret " + keys.secret_key + "\n", 0600, overwrite));
   return WriteFileWithMode(base + ".pub", keys.public_key + "\n", 0644, overwrite);
 }
 

@@ -1,9 +1,9 @@
 #include "common/transport/outbox.h"
 
+#include <cstdint>
+
 #include <sys/eventfd.h>
 #include <unistd.h>
-
-#include <cstdint>
 
 namespace mdetr::transport {
 

@@ -1,14 +1,14 @@
 #include "common/transport/server.h"
 
-#include <zmq.hpp>
-#include <zmq_addon.hpp>
-
 #include <algorithm>
 #include <array>
 #include <exception>
 #include <map>
 #include <thread>
 #include <utility>
+
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 #include "common/logging.h"
 #include "common/transport/endpoint.h"
@@ -25,7 +25,9 @@ class Server::Impl {
   ~Impl() { Stop(); }
 
   Status Bind();
-  void StartThread() { thread_ = std::thread([this] { Run(); }); }
+  void StartThread() {
+    thread_ = std::thread([this] { Run(); });
+  }
   void Stop() {
     stop_ = true;
     outbox_.Wake();
@@ -76,15 +78,17 @@ class Server::Impl {
 Status Server::Impl::Bind() {
   if (!outbox_.ok()) return InternalError("cannot create an eventfd for the server's outbox");
   const ServerOptions& o = options_;
-  curve_ = o.security == Security::kCurve || (o.security == Security::kAuto && !IsLocalOnlyEndpoint(o.endpoint));
+  curve_ =
+      o.security == Security::kCurve || (o.security == Security::kAuto && !IsLocalOnlyEndpoint(o.endpoint));
   if (o.security == Security::kNone && !IsLocalOnlyEndpoint(o.endpoint)) {
     MDETR_LOG_WARN("serving {} without CURVE: anyone who can reach it can submit work", o.endpoint);
   }
   if (curve_) {
     if (!o.curve_keys) {
-      return FailedPreconditionError("endpoint " + o.endpoint +
-                                     " is reachable from other machines, so it needs CURVE: give the server a key "
-                                     "pair and the public keys of its clients, or bind a loopback address");
+      return FailedPreconditionError(
+          "endpoint " + o.endpoint +
+          " is reachable from other machines, so it needs CURVE: give the server a key "
+          "pair and the public keys of its clients, or bind a loopback address");
     }
     if (!IsZ85Key(o.curve_keys->public_key) || !IsZ85Key(o.curve_keys->secret_key)) {
       return InvalidArgumentError("server CURVE keys must be 40 Z85 characters");
@@ -94,7 +98,8 @@ Status Server::Impl::Bind() {
                                      " has no authorised client keys, so it would refuse every client");
     }
     for (const std::string& key : o.authorized_keys) {
-      if (!IsZ85Key(key)) return InvalidArgumentError("authorised key '" + key + "' is not 40 Z85 characters");
+      if (!IsZ85Key(key))
+        return InvalidArgumentError("authorised key '" + key + "' is not 40 Z85 characters");
     }
     zap_ = std::make_unique<ZapAuthenticator>(o.authorized_keys);
     MDETR_RETURN_IF_ERROR(zap_->Bind(context_));
@@ -122,12 +127,15 @@ void Server::Impl::Run() {
   const HeartbeatOptions& hb = options_.heartbeat;
   MonoTime next_beat = SystemClock::Instance().Now() + hb.interval;
   while (!stop_) {
-    std::vector<zmq::pollitem_t> items = {{router_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, outbox_.fd(), ZMQ_POLLIN, 0}};
+    std::vector<zmq::pollitem_t> items = {{router_.handle(), 0, ZMQ_POLLIN, 0},
+                                          {nullptr, outbox_.fd(), ZMQ_POLLIN, 0}};
     if (zap_) items.push_back({zap_->socket().handle(), 0, ZMQ_POLLIN, 0});
     MonoTime now = SystemClock::Instance().Now();
-    const auto wait = hb.enabled() ? std::max(Duration(0), next_beat - now) : Duration(std::chrono::milliseconds(200));
+    const auto wait =
+        hb.enabled() ? std::max(Duration(0), next_beat - now) : Duration(std::chrono::milliseconds(200));
     try {
-      zmq::poll(items, std::chrono::duration_cast<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(1));
+      zmq::poll(items,
+                std::chrono::duration_cast<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(1));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       MDETR_LOG_ERROR("server poll failed: {}", e.what());
@@ -160,7 +168,8 @@ bool Server::Impl::ReceiveOne(MonoTime now) {
   }
   const std::string routing_id = frames[0].to_string();
   if (frames.size() != 2) {
-    Refuse(routing_id, InvalidArgumentError("expected one frame per message, got " + std::to_string(frames.size() - 1)),
+    Refuse(routing_id,
+           InvalidArgumentError("expected one frame per message, got " + std::to_string(frames.size() - 1)),
            0);
     return true;
   }
@@ -169,7 +178,8 @@ bool Server::Impl::ReceiveOne(MonoTime now) {
     Refuse(routing_id, message.status(), frames[1].size());
     return true;
   }
-  auto [it, inserted] = peers_.try_emplace(routing_id, PeerState{Peer{routing_id, "", ""}, Liveness(options_.heartbeat, now)});
+  auto [it, inserted] =
+      peers_.try_emplace(routing_id, PeerState{Peer{routing_id, "", ""}, Liveness(options_.heartbeat, now)});
   PeerState& state = it->second;
   if (inserted) state.peer.public_key = MessageProperty(frames[1], "User-Id");
   state.peer.sender = message->sender;
@@ -205,7 +215,8 @@ void Server::Impl::SendEnvelope(const std::string& routing_id, wire::Envelope me
   message.sender = options_.name;
   Result<std::string> frame = wire::Encode(message);
   if (!frame.ok()) {
-    MDETR_LOG_ERROR("cannot encode a {} reply: {}", wire::MessageKindName(message.body), frame.status().ToString());
+    MDETR_LOG_ERROR("cannot encode a {} reply: {}", wire::MessageKindName(message.body),
+                    frame.status().ToString());
     return;
   }
   SendFrame(routing_id, *frame);
@@ -252,7 +263,8 @@ void Server::Impl::Forget(const std::string& routing_id) {
   if (on_peer_lost_) on_peer_lost_(peer);
 }
 
-Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, Handler handler, PeerLostHandler on_peer_lost) {
+Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, Handler handler,
+                                              PeerLostHandler on_peer_lost) {
   if (!handler) return InvalidArgumentError("server needs a message handler");
   auto impl = std::make_unique<Impl>(std::move(options), std::move(handler), std::move(on_peer_lost));
   MDETR_RETURN_IF_ERROR(impl->Bind());

@@ -58,7 +58,8 @@ class Server {
  public:
   // Called for every decoded message but heartbeats. A returned envelope is sent back to the
   // peer as the reply, with the request's id and this server's name filled in.
-  using Handler = std::function<std::optional<wire::Envelope>(const Peer& peer, const wire::Envelope& message)>;
+  using Handler =
+      std::function<std::optional<wire::Envelope>(const Peer& peer, const wire::Envelope& message)>;
   using PeerLostHandler = std::function<void(const Peer& peer)>;
 
   // Binds and starts the I/O thread. Errors: kInvalidArgument for a bad endpoint,

@@ -46,8 +46,9 @@ void ZapAuthenticator::AnswerOne() {
   }
   if (!allowed) {
     ++refused_;
-    MDETR_LOG_WARN("refused a client from {}: {}", address,
-                   client_key.empty() ? "not a CURVE handshake" : "public key " + client_key + " is not authorised");
+    MDETR_LOG_WARN(
+        "refused a client from {}: {}", address,
+        client_key.empty() ? "not a CURVE handshake" : "public key " + client_key + " is not authorised");
   }
   std::vector<zmq::message_t> reply;
   reply.emplace_back(std::string_view("1.0"));

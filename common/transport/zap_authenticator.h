@@ -5,13 +5,13 @@
 // Lives on the server's I/O thread, which polls socket() and calls AnswerOne() when it is readable.
 #pragma once
 
-#include <zmq.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <zmq.hpp>
 
 #include "common/status.h"
 

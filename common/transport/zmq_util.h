@@ -1,9 +1,9 @@
 // Small helpers shared by the server and the client over cppzmq.
 #pragma once
 
-#include <zmq.hpp>
-
 #include <string>
+
+#include <zmq.hpp>
 
 #include "common/status.h"
 

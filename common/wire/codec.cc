@@ -1,13 +1,13 @@
 #include "common/wire/codec.h"
 
+#include <cstring>
+#include <exception>
+#include <variant>
+
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/array.h>
 #include <kj/exception.h>
-
-#include <cstring>
-#include <exception>
-#include <variant>
 
 #include "common/wire/codec_internal.h"
 
@@ -41,14 +41,17 @@ Metric Read(s::Metric::Reader r) { return Metric{Str(r.getName()), r.getValue()}
 s::StatusCode ToSchema(StatusCode code) { return static_cast<s::StatusCode>(static_cast<uint16_t>(code)); }
 StatusCode FromSchema(s::StatusCode code) {
   const auto raw = static_cast<uint16_t>(code);
-  return raw <= static_cast<uint16_t>(StatusCode::kInternal) ? static_cast<StatusCode>(raw) : StatusCode::kInternal;
+  return raw <= static_cast<uint16_t>(StatusCode::kInternal) ? static_cast<StatusCode>(raw)
+                                                             : StatusCode::kInternal;
 }
 s::JobState ToSchema(JobState state) { return static_cast<s::JobState>(static_cast<uint16_t>(state)); }
 JobState FromSchema(s::JobState state) {
   const auto raw = static_cast<uint16_t>(state);
   return raw <= static_cast<uint16_t>(JobState::kPaused) ? static_cast<JobState>(raw) : JobState::kUnknown;
 }
-s::ExitClass ToSchema(ExitClass exit_class) { return static_cast<s::ExitClass>(static_cast<uint16_t>(exit_class)); }
+s::ExitClass ToSchema(ExitClass exit_class) {
+  return static_cast<s::ExitClass>(static_cast<uint16_t>(exit_class));
+}
 ExitClass FromSchema(s::ExitClass exit_class) {
   const auto raw = static_cast<uint16_t>(exit_class);
   return raw <= static_cast<uint16_t>(ExitClass::kLost) ? static_cast<ExitClass>(raw) : ExitClass::kUnknown;
@@ -167,13 +170,33 @@ Result<Body> ReadBody(s::Envelope::Body::Reader body) {
 
 namespace {
 
-constexpr const char* kKindNames[] = {
-    "error",           "ack",           "heartbeat",         "register_worker",    "register_reply",
-    "place_attempt",   "kill_attempt",  "attempt_status",    "submit_job",         "submit_sweep",
-    "submit_reply",    "get_job_status", "job_status_reply", "list_jobs",          "list_jobs_reply",
-    "list_workers",    "list_workers_reply", "cancel_job",   "resume_job",         "get_logs",
-    "logs_reply",      "get_metrics",   "metrics_reply",     "list_checkpoints",   "checkpoints_reply",
-    "get_events",      "events_reply"};
+constexpr const char* kKindNames[] = {"error",
+                                      "ack",
+                                      "heartbeat",
+                                      "register_worker",
+                                      "register_reply",
+                                      "place_attempt",
+                                      "kill_attempt",
+                                      "attempt_status",
+                                      "submit_job",
+                                      "submit_sweep",
+                                      "submit_reply",
+                                      "get_job_status",
+                                      "job_status_reply",
+                                      "list_jobs",
+                                      "list_jobs_reply",
+                                      "list_workers",
+                                      "list_workers_reply",
+                                      "cancel_job",
+                                      "resume_job",
+                                      "get_logs",
+                                      "logs_reply",
+                                      "get_metrics",
+                                      "metrics_reply",
+                                      "list_checkpoints",
+                                      "checkpoints_reply",
+                                      "get_events",
+                                      "events_reply"};
 static_assert(sizeof(kKindNames) / sizeof(kKindNames[0]) == std::variant_size_v<Body>,
               "one name per message kind");
 
@@ -215,7 +238,8 @@ ErrorReply ErrorFromStatus(const Status& status) {
 }
 
 Status StatusFromError(const ErrorReply& error) {
-  if (error.code == StatusCode::kOk) return InternalError("peer sent an error reply with code OK: " + error.message);
+  if (error.code == StatusCode::kOk)
+    return InternalError("peer sent an error reply with code OK: " + error.message);
   return Status(error.code, error.message);
 }
 

@@ -38,16 +38,23 @@ void Write(s::SubmitSweep::Builder b, const SubmitSweep& v) {
   b.setPriority(v.priority);
 }
 SubmitSweep Read(s::SubmitSweep::Reader r) {
-  return SubmitSweep{Str(r.getName()),   Str(r.getConfigYaml()), ReadStrings(r.getOverrides()),
-                     ReadList<SweepAxis>(r.getAxes()), Str(r.getSearch()), r.getMaxTrials(),
-                     r.getMaxConcurrent(), r.getPriority()};
+  return SubmitSweep{Str(r.getName()),
+                     Str(r.getConfigYaml()),
+                     ReadStrings(r.getOverrides()),
+                     ReadList<SweepAxis>(r.getAxes()),
+                     Str(r.getSearch()),
+                     r.getMaxTrials(),
+                     r.getMaxConcurrent(),
+                     r.getPriority()};
 }
 
 void Write(s::SubmitReply::Builder b, const SubmitReply& v) {
   b.setJobId(Text(v.job_id));
   WriteStrings(b.initTrialIds(Size(v.trial_ids.size())), v.trial_ids);
 }
-SubmitReply Read(s::SubmitReply::Reader r) { return SubmitReply{Str(r.getJobId()), ReadStrings(r.getTrialIds())}; }
+SubmitReply Read(s::SubmitReply::Reader r) {
+  return SubmitReply{Str(r.getJobId()), ReadStrings(r.getTrialIds())};
+}
 
 void Write(s::GetJobStatus::Builder b, const GetJobStatus& v) { b.setJobId(Text(v.job_id)); }
 GetJobStatus Read(s::GetJobStatus::Reader r) { return GetJobStatus{Str(r.getJobId())}; }
@@ -64,9 +71,9 @@ void Write(s::JobSummary::Builder b, const JobSummary& v) {
   b.setMessage(Text(v.message));
 }
 JobSummary Read(s::JobSummary::Reader r) {
-  return JobSummary{Str(r.getJobId()),   Str(r.getName()),       FromSchema(r.getState()),
-                    r.getCreatedAtMillis(), r.getTasksTotal(),   r.getTasksRunning(),
-                    r.getTasksDone(),    r.getTasksFailed(),     Str(r.getMessage())};
+  return JobSummary{Str(r.getJobId()),      Str(r.getName()),   FromSchema(r.getState()),
+                    r.getCreatedAtMillis(), r.getTasksTotal(),  r.getTasksRunning(),
+                    r.getTasksDone(),       r.getTasksFailed(), Str(r.getMessage())};
 }
 
 void Write(s::TaskSummary::Builder b, const TaskSummary& v) {
@@ -80,8 +87,8 @@ void Write(s::TaskSummary::Builder b, const TaskSummary& v) {
   WriteList(b.initMetrics(Size(v.metrics.size())), v.metrics);
 }
 TaskSummary Read(s::TaskSummary::Reader r) {
-  return TaskSummary{Str(r.getTaskId()),     FromSchema(r.getState()),      r.getAttempts(),
-                     Str(r.getCurrentAttemptId()), ReadStrings(r.getWorkers()), r.getLastStep(),
+  return TaskSummary{Str(r.getTaskId()),           FromSchema(r.getState()),        r.getAttempts(),
+                     Str(r.getCurrentAttemptId()), ReadStrings(r.getWorkers()),     r.getLastStep(),
                      Str(r.getLastCheckpoint()),   ReadList<Metric>(r.getMetrics())};
 }
 
@@ -130,9 +137,14 @@ void Write(s::WorkerSummary::Builder b, const WorkerSummary& v) {
   b.setLastHeartbeatMillis(v.last_heartbeat_millis);
 }
 WorkerSummary Read(s::WorkerSummary::Reader r) {
-  return WorkerSummary{Str(r.getWorkerId()), Str(r.getHostname()), r.getAlive(),
-                       r.getGpusTotal(),     r.getGpusFree(),      r.getCpuSlots(),
-                       ReadList<Label>(r.getLabels()), ReadStrings(r.getRunningAttempts()),
+  return WorkerSummary{Str(r.getWorkerId()),
+                       Str(r.getHostname()),
+                       r.getAlive(),
+                       r.getGpusTotal(),
+                       r.getGpusFree(),
+                       r.getCpuSlots(),
+                       ReadList<Label>(r.getLabels()),
+                       ReadStrings(r.getRunningAttempts()),
                        r.getLastHeartbeatMillis()};
 }
 
@@ -235,8 +247,9 @@ void Write(s::Event::Builder b, const Event& v) {
   b.setMessage(Text(v.message));
 }
 Event Read(s::Event::Reader r) {
-  return Event{r.getSeq(),          r.getAtMillis(),   Str(r.getJobId()),  Str(r.getTaskId()),
-               Str(r.getAttemptId()), Str(r.getKind()), Str(r.getMessage())};
+  return Event{r.getSeq(),         r.getAtMillis(),       Str(r.getJobId()),
+               Str(r.getTaskId()), Str(r.getAttemptId()), Str(r.getKind()),
+               Str(r.getMessage())};
 }
 
 void Write(s::EventsReply::Builder b, const EventsReply& v) {

@@ -3,10 +3,10 @@
 // kj::Exception on malformed input; Decode() catches it at the boundary.
 #pragma once
 
-#include <capnp/list.h>
-
 #include <string>
 #include <vector>
+
+#include <capnp/list.h>
 
 #include "common/wire/mdetr.capnp.h"
 #include "common/wire/messages.h"

@@ -18,7 +18,9 @@ void Write(s::Gpu::Builder b, const Gpu& v) {
   b.setName(Text(v.name));
   b.setMemoryBytes(v.memory_bytes);
 }
-Gpu Read(s::Gpu::Reader r) { return Gpu{r.getIndex(), Str(r.getUuid()), Str(r.getName()), r.getMemoryBytes()}; }
+Gpu Read(s::Gpu::Reader r) {
+  return Gpu{r.getIndex(), Str(r.getUuid()), Str(r.getName()), r.getMemoryBytes()};
+}
 
 void Write(s::RunningAttempt::Builder b, const RunningAttempt& v) {
   b.setAttemptId(Text(v.attempt_id));
@@ -32,7 +34,7 @@ void Write(s::RunningAttempt::Builder b, const RunningAttempt& v) {
 }
 RunningAttempt Read(s::RunningAttempt::Reader r) {
   return RunningAttempt{Str(r.getAttemptId()), Str(r.getJobId()), Str(r.getTaskId()), r.getRank(),
-                        r.getFencingToken(),   r.getEpoch(),        r.getLastStep(),     r.getPid()};
+                        r.getFencingToken(),   r.getEpoch(),      r.getLastStep(),    r.getPid()};
 }
 
 void Write(s::RegisterWorker::Builder b, const RegisterWorker& v) {

@@ -256,7 +256,8 @@ struct TaskSummary {
   std::string last_checkpoint;
   std::vector<Metric> metrics;
   auto Tie() const {
-    return std::tie(task_id, state, attempts, current_attempt_id, workers, last_step, last_checkpoint, metrics);
+    return std::tie(task_id, state, attempts, current_attempt_id, workers, last_step, last_checkpoint,
+                    metrics);
   }
 };
 
@@ -393,11 +394,11 @@ struct EventsReply {
 
 // One alternative per message kind; the order is free (the schema's union ordinals are what
 // travel), but keep it in step with MessageKindName() for readable logs.
-using Body = std::variant<ErrorReply, Ack, Heartbeat, RegisterWorker, RegisterReply, PlaceAttempt, KillAttempt,
-                          AttemptStatus, SubmitJob, SubmitSweep, SubmitReply, GetJobStatus, JobStatusReply,
-                          ListJobs, ListJobsReply, ListWorkers, ListWorkersReply, CancelJob, ResumeJob, GetLogs,
-                          LogsReply, GetMetrics, MetricsReply, ListCheckpoints, CheckpointsReply, GetEvents,
-                          EventsReply>;
+using Body =
+    std::variant<ErrorReply, Ack, Heartbeat, RegisterWorker, RegisterReply, PlaceAttempt, KillAttempt,
+                 AttemptStatus, SubmitJob, SubmitSweep, SubmitReply, GetJobStatus, JobStatusReply, ListJobs,
+                 ListJobsReply, ListWorkers, ListWorkersReply, CancelJob, ResumeJob, GetLogs, LogsReply,
+                 GetMetrics, MetricsReply, ListCheckpoints, CheckpointsReply, GetEvents, EventsReply>;
 
 struct Envelope {
   uint32_t version = kProtocolVersion;

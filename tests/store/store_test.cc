@@ -1,15 +1,15 @@
 #include "common/store/store.h"
 
-#include <gtest/gtest.h>
-#include <rocksdb/db.h>
-#include <unistd.h>
-
-#include <cstdlib>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <unistd.h>
 
 #include "common/store/keys.h"
 #include "tests/support/subprocess.h"
@@ -49,8 +49,8 @@ TEST(StoreCrashHelper, CommitThenDie) {
 TEST(StoreTest, SyncedCommitSurvivesAKilledProcess) {
   const std::string dir = testing::MakeTempDir("store-crash");
   const std::string self = "/proc/" + std::to_string(getpid()) + "/exe";
-  const testing::CommandResult child = testing::RunCommand(std::string(kCrashDirEnv) + "=" + dir + " " + self +
-                                                           " --gtest_filter=StoreCrashHelper.CommitThenDie");
+  const testing::CommandResult child = testing::RunCommand(
+      std::string(kCrashDirEnv) + "=" + dir + " " + self + " --gtest_filter=StoreCrashHelper.CommitThenDie");
   // The child must have died by its own SIGKILL, not passed or failed normally.
   EXPECT_NE(child.exit_code, 0) << child.output;
   EXPECT_EQ(child.output.find("FAILED"), std::string::npos) << child.output;
@@ -240,7 +240,8 @@ TEST(StoreTest, CorruptedValuesReadAsDataLoss) {
   ASSERT_NE(store, nullptr);
   Result<std::string> flipped = store->Get(Family::kCheckpoints, "job-1/ckpt-1");
   EXPECT_EQ(flipped.status().code(), StatusCode::kDataLoss);
-  EXPECT_NE(flipped.status().message().find("checkpoints/job-1/ckpt-1"), std::string::npos) << flipped.status();
+  EXPECT_NE(flipped.status().message().find("checkpoints/job-1/ckpt-1"), std::string::npos)
+      << flipped.status();
   EXPECT_NE(flipped.status().message().find("checksum"), std::string::npos) << flipped.status();
   Result<std::string> truncated = store->Get(Family::kCheckpoints, "job-1/ckpt-2");
   EXPECT_EQ(truncated.status().code(), StatusCode::kDataLoss);
@@ -275,7 +276,8 @@ TEST(StoreTest, OpensAStoreWithFamiliesItDoesNotKnow) {
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(options, dir, &db).ok());
     rocksdb::ColumnFamilyHandle* handle = nullptr;
-    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "added_by_a_newer_build", &handle).ok());
+    ASSERT_TRUE(
+        db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "added_by_a_newer_build", &handle).ok());
     db->DestroyColumnFamilyHandle(handle);
     delete db;
   }

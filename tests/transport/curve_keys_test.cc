@@ -1,10 +1,10 @@
 #include "common/transport/curve_keys.h"
 
-#include <gtest/gtest.h>
-#include <sys/stat.h>
-
 #include <fstream>
 #include <set>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "common/transport/endpoint.h"
 #include "common/transport/liveness.h"
@@ -41,7 +41,8 @@ TEST(CurveKeysTest, WritesSecretOwnerOnlyAndReadsItBack) {
   EXPECT_EQ(ReadCurvePublicKey(dir + "/coordinator.pub").value(), keys.public_key);
 
   // Never silently replaced.
-  EXPECT_EQ(WriteCurveKeyPair(dir, "coordinator", GenerateCurveKeyPair().value()).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(WriteCurveKeyPair(dir, "coordinator", GenerateCurveKeyPair().value()).code(),
+            StatusCode::kAlreadyExists);
   EXPECT_EQ(ReadCurveKeyPair(dir + "/coordinator.secret")->secret_key, keys.secret_key);
 }
 

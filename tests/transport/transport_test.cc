@@ -1,14 +1,13 @@
 // The server and client over real sockets on 127.0.0.1 with ephemeral ports.
-#include <gtest/gtest.h>
-
-#include <zmq.hpp>
-#include <zmq_addon.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 #include "common/transport/client.h"
 #include "common/transport/server.h"
@@ -43,7 +42,8 @@ std::optional<wire::Envelope> Echo(const Peer&, const wire::Envelope& request) {
 
 std::unique_ptr<Server> StartServer(ServerOptions options, Server::Handler handler = Echo,
                                     Server::PeerLostHandler on_lost = nullptr) {
-  Result<std::unique_ptr<Server>> server = Server::Start(std::move(options), std::move(handler), std::move(on_lost));
+  Result<std::unique_ptr<Server>> server =
+      Server::Start(std::move(options), std::move(handler), std::move(on_lost));
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? std::move(server).value() : nullptr;
 }
@@ -168,11 +168,11 @@ TEST(TransportTest, BadFramesAreRefusedWithAnErrorAndTheServerKeepsServing) {
   wire::SubmitJob big;
   big.config_yaml = std::string(8000, 'y');
   const std::vector<std::vector<std::string>> bad = {
-      {"garbage, not a message"},                        // misaligned garbage
-      {std::string(64, '\xff')},                         // aligned garbage
-      {valid.substr(0, valid.size() - 8)},               // truncated
-      {raw.Encode(big, 12)},                             // over the 4096-byte limit
-      {valid, valid},                                    // two frames in one message
+      {"garbage, not a message"},           // misaligned garbage
+      {std::string(64, '\xff')},            // aligned garbage
+      {valid.substr(0, valid.size() - 8)},  // truncated
+      {raw.Encode(big, 12)},                // over the 4096-byte limit
+      {valid, valid},                       // two frames in one message
   };
   for (const auto& frames : bad) {
     raw.SendFrames(frames);
@@ -315,7 +315,8 @@ TEST(TransportTest, ClientDeclaresASilentServerLost) {
   beat.sender = "silent-coordinator";
   beat.body = wire::Heartbeat{1, 0};
   const std::string frame = wire::Encode(beat).value();
-  std::array<zmq::const_buffer, 2> reply = {zmq::buffer(hello[0].data(), hello[0].size()), zmq::buffer(frame)};
+  std::array<zmq::const_buffer, 2> reply = {zmq::buffer(hello[0].data(), hello[0].size()),
+                                            zmq::buffer(frame)};
   zmq::send_multipart(router, reply);
 
   ASSERT_TRUE(WaitFor([&] {
@@ -348,7 +349,7 @@ TEST(TransportTest, CallFailsWithinItsTimeoutWhenTheServerIsGone) {
 }
 
 TEST(TransportTest, CallToACoordinatorThatNeverStartedTimesOutClearly) {
-  ClientOptions options = ClientOf("tcp://127.0.0.1:1");  // nothing listens on port 1
+  ClientOptions options = ClientOf("tcp://127.0.0.1:1");     // nothing listens on port 1
   options.heartbeat = HeartbeatOptions{milliseconds(0), 0};  // as the CLI runs: no heartbeats
   auto client = ConnectClient(options);
   const auto start = steady_clock::now();
@@ -367,7 +368,8 @@ TEST(TransportTest, ClientReconnectsAfterServerRestart) {
   const std::string endpoint = server->endpoint();  // the same port again after the restart
   std::atomic<int> ups{0};
   std::atomic<int> downs{0};
-  auto client = ConnectClient(ClientOf(endpoint), nullptr, [&](bool connected) { ++(connected ? ups : downs); });
+  auto client =
+      ConnectClient(ClientOf(endpoint), nullptr, [&](bool connected) { ++(connected ? ups : downs); });
   ASSERT_TRUE(client->Call(wire::ListJobs{}, kCallTimeout).ok());
   EXPECT_EQ(ups, 1);
 
@@ -404,7 +406,8 @@ TEST(TransportTest, ServerPushesMessagesToAConnectedWorker) {
   ASSERT_TRUE(worker->Call(hello, kCallTimeout).ok());
 
   wire::Envelope place;
-  place.body = wire::PlaceAttempt{"attempt-1", "job-1", "task-0", 1, 0, 1, {0}, 4, "127.0.0.1", 29500, "", "", {}};
+  place.body =
+      wire::PlaceAttempt{"attempt-1", "job-1", "task-0", 1, 0, 1, {0}, 4, "127.0.0.1", 29500, "", "", {}};
   {
     std::lock_guard<std::mutex> lock(mu);
     ASSERT_TRUE(server->Send(worker_routing_id, place).ok());

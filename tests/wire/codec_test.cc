@@ -1,10 +1,10 @@
 #include "common/wire/codec.h"
 
-#include <gtest/gtest.h>
-
 #include <random>
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "tests/wire/sample_messages.h"
 
@@ -48,9 +48,11 @@ TEST(CodecTest, EveryMessageKindRoundTrips) {
 TEST(CodecTest, EveryAttemptEventRoundTrips) {
   const std::vector<AttemptStatus> events = {
       AttemptStatus{"attempt-1", 5, AttemptStarted{4242, 1764000000000}},
-      AttemptStatus{"attempt-1", 5, AttemptProgress{10, 1, 1764000000100, {Metric{"loss", 2.5}, Metric{"lr", 1e-4}}}},
+      AttemptStatus{"attempt-1", 5,
+                    AttemptProgress{10, 1, 1764000000100, {Metric{"loss", 2.5}, Metric{"lr", 1e-4}}}},
       AttemptStatus{"attempt-1", 5, testing::SampleCheckpoint()},
-      AttemptStatus{"attempt-1", 5, AttemptFinished{137, 9, ExitClass::kInfraError, "OOM killer", 1764000000200}},
+      AttemptStatus{"attempt-1", 5,
+                    AttemptFinished{137, 9, ExitClass::kInfraError, "OOM killer", 1764000000200}},
   };
   for (const AttemptStatus& status : events) {
     Result<Envelope> received = Decode(EncodeOrDie(Wrap(status)));
