@@ -48,6 +48,19 @@ TEST(SimulationTest, OverloadedClusterKeepsEveryInvariant) {
   EXPECT_GT(report.max_pending, 100u);
 }
 
+TEST(SimulationTest, MixedClusterWithLabelsAndCpuWorkersKeepsEveryInvariant) {
+  SimOptions options = SmallCluster(5);
+  options.workload.h100_node_fraction = 0.4;  // 16 of the 40 GPU workers
+  options.workload.h100_task_fraction = 0.25;
+  options.workload.cpu_nodes = 6;
+  options.workload.cpu_task_fraction = 0.2;
+  const SimReport report = RunSimulation(options);
+  for (const std::string& v : report.violations) ADD_FAILURE() << v;
+  EXPECT_EQ(report.unfinished, 0);
+  EXPECT_GT(report.succeeded, options.workload.tasks * 9 / 10);
+  EXPECT_GT(report.head_waits_checked, 0);
+}
+
 TEST(SimulationTest, SameSeedSameRun) {
   SimOptions options = SmallCluster(11);
   options.workload.tasks = 500;

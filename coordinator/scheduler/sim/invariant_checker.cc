@@ -253,6 +253,7 @@ void InvariantChecker::CheckPriorities(const std::vector<const Task*>& placed) {
 bool InvariantChecker::FitsAhead(const Task& waiting, const Task& placed) {
   const bool gpus = waiting.spec.uses_gpus();
   std::vector<int> units(workers_.size(), 0);
+  std::vector<bool> usable(workers_.size(), false);
   for (size_t i = 0; i < workers_.size(); ++i) {
     const Worker& w = workers_[i];
     if (w.state != WorkerState::kAlive) continue;
@@ -261,13 +262,12 @@ bool InvariantChecker::FitsAhead(const Task& waiting, const Task& placed) {
       auto l = w.spec.labels.find(key);
       labels_ok = labels_ok && l != w.spec.labels.end() && l->second == value;
     }
+    usable[i] = labels_ok;
     if (labels_ok) units[i] = gpus ? w.free_gpus : w.spec.cpu_slots - w.cpus_used;
   }
   for (const Holding& h : placed.holdings) {
-    int& u = units[static_cast<size_t>(h.worker)];
-    if (workers_[static_cast<size_t>(h.worker)].state == WorkerState::kAlive) {
-      u += gpus ? static_cast<int>(h.gpus.size()) : h.cpus;
-    }
+    const auto i = static_cast<size_t>(h.worker);
+    if (usable[i]) units[i] += gpus ? static_cast<int>(h.gpus.size()) : h.cpus;
   }
   std::vector<int> held(workers_.size(), 0);
   for (const Held& r : held_) {

@@ -35,11 +35,22 @@ class Loop {
     std::vector<TaskArrival> arrivals = MakeTasks(w);
     std::uniform_int_distribution<int> node_pick(0, w.nodes - 1);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    for (int n = 0; n < w.nodes; ++n) {
-      node_names_.push_back(fmt::format("node-{:03d}", n));
-      incarnation_.push_back(1);
-      Push(0, WorkerJoined{WorkerSpec{node_names_.back(), w.gpus_per_node, 0, {}, 1}});
+    for (int n = 0; n < w.nodes + w.cpu_nodes; ++n) {
+      WorkerSpec spec;
+      spec.incarnation = 1;
+      if (n < w.nodes) {
+        spec.id = fmt::format("node-{:03d}", n);
+        spec.gpus = w.gpus_per_node;
+        spec.labels = {{"gpu", n < w.nodes * w.h100_node_fraction ? "h100" : "a100"}};
+      } else {
+        spec.id = fmt::format("cpu-node-{:03d}", n - w.nodes);
+        spec.cpu_slots = w.cpu_slots_per_node;
+      }
+      node_names_.push_back(spec.id);
+      node_specs_.push_back(spec);
+      Push(0, WorkerJoined{spec});
     }
+    std::uniform_int_distribution<int> any_node(0, w.nodes + w.cpu_nodes - 1);
     for (int i = 0; i < w.flaky_nodes; ++i) flaky_.insert(node_names_[static_cast<size_t>(node_pick(rng_))]);
     const SimTime horizon = arrivals.empty() ? 0 : arrivals.back().at;
     for (const TaskArrival& a : arrivals) {
@@ -52,13 +63,13 @@ class Loop {
     }
     auto random_time = [&] { return static_cast<SimTime>(unit(rng_) * static_cast<double>(horizon)); };
     for (int i = 0; i < w.worker_losses; ++i) {
-      const int n = node_pick(rng_);
+      const int n = any_node(rng_);
       const SimTime at = random_time();
       Push(at, WorkerLost{node_names_[static_cast<size_t>(n)]});
       rejoin_.push_back({at + 600 * kSecond, n});
     }
     for (int i = 0; i < w.drains; ++i) {
-      const int n = node_pick(rng_);
+      const int n = any_node(rng_);
       const SimTime at = random_time();
       Push(at, WorkerDrain{node_names_[static_cast<size_t>(n)]});
       rejoin_.push_back({at + 3600 * kSecond, n});
@@ -74,7 +85,9 @@ class Loop {
       if (auto* j = std::get_if<WorkerJoined>(&next.event); j != nullptr && j->spec.incarnation == 0) {
         const size_t n = static_cast<size_t>(std::find(node_names_.begin(), node_names_.end(), j->spec.id) -
                                              node_names_.begin());
-        j->spec = WorkerSpec{j->spec.id, w.gpus_per_node, 0, {}, ++incarnation_[n]};
+        WorkerSpec& spec = node_specs_[n];
+        ++spec.incarnation;
+        j->spec = spec;
       }
       if (const auto* s = std::get_if<SubmitTask>(&next.event)) submitted_at_.try_emplace(s->spec.id, now_);
       actions.clear();
@@ -162,10 +175,21 @@ class Loop {
       head_.clear();
       return;
     }
-    if (head->spec.id == head_ && !capacity_shrank && head->reservation != head_reservation_) {
+    // A task ahead of the head (higher priority) that arrived and started at once may take the
+    // capacity the head was waiting for: the bound starts over.
+    bool overtaken = false;
+    for (const Action& a : actions) {
+      const auto* p = std::get_if<PlaceTask>(&a);
+      if (p == nullptr) continue;
+      const TaskRecord* placed = scheduler_.FindTask(p->task);
+      overtaken = overtaken || std::make_pair(-placed->spec.priority, placed->queue_seq) <
+                                   std::make_pair(-head->spec.priority, head->queue_seq);
+    }
+    const bool changed = head->spec.id != head_ || capacity_shrank || overtaken;
+    if (!changed && head->reservation != head_reservation_) {
       Violation(fmt::format("the reservation of {} moved while it waited at the head of the queue", head_));
     }
-    if (head->spec.id != head_ || capacity_shrank || head->reservation != head_reservation_) {
+    if (changed || head->reservation != head_reservation_) {
       head_ = head->spec.id;
       head_reservation_ = head->reservation;
       head_since_ = now_;
@@ -185,8 +209,13 @@ class Loop {
     for (const WorkerRecord& w : scheduler_.workers()) {
       capacity.push_back(w.spec.gpus);
       if (w.state != WorkerState::kAlive) continue;
-      eligible.push_back(static_cast<int>(capacity.size()) - 1);
       free += w.free_gpus;
+      bool labels_ok = true;
+      for (const auto& [key, value] : head.spec.required_labels) {
+        auto it = w.spec.labels.find(key);
+        labels_ok = labels_ok && it != w.spec.labels.end() && it->second == value;
+      }
+      if (labels_ok) eligible.push_back(static_cast<int>(capacity.size()) - 1);
     }
     GangFitter fitter;
     return free > 0 && fitter.EverFits(UnitsPerNodeOptions(head.spec.ranks, head.spec.gpus_per_rank),
@@ -253,7 +282,7 @@ class Loop {
   uint64_t seq_ = 0;
   SimTime now_ = 0;
   std::vector<std::string> node_names_;
-  std::vector<uint64_t> incarnation_;
+  std::vector<WorkerSpec> node_specs_;  // as they joined last
   std::vector<std::pair<SimTime, int>> rejoin_;
   std::set<std::string> flaky_;
   std::unordered_map<std::string, SimTime> duration_;

@@ -15,6 +15,7 @@ std::vector<TaskArrival> MakeTasks(const WorkloadOptions& options) {
   std::uniform_int_distribution<int> priority_pick(0, std::max(0, options.priorities - 1));
   std::exponential_distribution<double> duration_pick(1.0 / options.mean_duration_s);
   std::bernoulli_distribution coin(0.5);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
 
   // Mean GPUs per task from the size distribution, to turn the offered load into an arrival rate.
   const double weights[] = {40, 20, 15, 15, 7, 3};
@@ -37,6 +38,13 @@ std::vector<TaskArrival> MakeTasks(const WorkloadOptions& options) {
     t.spec.priority = priority_pick(rng);
     t.spec.ranks = gpus / per_rank;
     t.spec.gpus_per_rank = per_rank;
+    if (options.cpu_nodes > 0 && unit(rng) < options.cpu_task_fraction) {
+      t.spec.ranks = std::uniform_int_distribution<int>(1, 4)(rng);
+      t.spec.gpus_per_rank = 0;
+      t.spec.cpus_per_rank = std::uniform_int_distribution<int>(1, 8)(rng);
+    } else if (unit(rng) < options.h100_task_fraction) {
+      t.spec.required_labels = {{"gpu", "h100"}};
+    }
     // Durations between 10 s and 8 h.
     t.duration = static_cast<SimTime>(std::clamp(duration_pick(rng), 10.0, 8 * 3600.0) * 1e6);
     tasks.push_back(std::move(t));

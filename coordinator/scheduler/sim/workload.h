@@ -26,6 +26,13 @@ struct WorkloadOptions {
   int worker_losses = 20;             // workers lost (and back after a while) during the run
   int drains = 5;                     // workers drained, then restarted
   int flaky_nodes = 2;                // nodes whose attempts fail with infrastructure errors
+  // Heterogeneous clusters: a share of the GPU workers carries the label gpu=h100 (the others
+  // gpu=a100) and a share of the tasks requires it; CPU-only workers run CPU-only tasks.
+  double h100_node_fraction = 0;
+  double h100_task_fraction = 0;
+  int cpu_nodes = 0;
+  int cpu_slots_per_node = 32;
+  double cpu_task_fraction = 0;
 };
 
 struct TaskArrival {
@@ -35,7 +42,7 @@ struct TaskArrival {
 };
 
 // Tasks in arrival order. Gang sizes are 1, 2, 4, 8, 16 and 32 GPUs, shaped either as one rank
-// per GPU or as ranks of up to a whole node.
+// per GPU or as ranks of up to a whole node; CPU-only tasks have 1-4 ranks of 1-8 slots.
 std::vector<TaskArrival> MakeTasks(const WorkloadOptions& options);
 
 }  // namespace mdetr::scheduler::sim
