@@ -84,9 +84,11 @@ class Scheduler {
   Status Release(const WorkerId& id);
   void Finish(const TaskFinished& report, std::vector<Action>* actions);
 
-  // Returns the reason a spec is invalid or can never fit, or OK.
+  // True if the spec is valid and fits the cluster's shape; otherwise appends a RejectTask saying
+  // why and returns false.
   bool CheckSubmission(const TaskSpec& spec, std::vector<Action>* actions);
-  // Tears down every attempt with a rank on `worker`; `skip_worker` is not sent kills.
+  // Tears down every attempt with a rank on `worker`; with `skip_worker` that worker is not sent
+  // kills (it is gone).
   void TearDownWorker(int worker, bool skip_worker, const std::string& reason, std::vector<Action>* actions);
   // Ends the running attempt of `task` as failed and requeues or fails it by its budget.
   void FailAttempt(int task, FailureKind kind, const std::string& reason, std::vector<Action>* actions);
