@@ -8,6 +8,7 @@
 
 #include "datasets/annotations/coco_dataset.h"
 #include "datasets/annotations/error_list.h"
+#include "datasets/annotations/json_input.h"
 #include "datasets/annotations/json_values.h"
 #include "datasets/annotations/utf8.h"
 
@@ -23,8 +24,8 @@ class CocoReader {
     data_.source_ = source;
   }
 
-  // Takes the bytes by value: they are released as soon as the DOM is built.
-  Result<CocoDataset> Read(simdjson::padded_string json);
+  // Takes the bytes: they are released as soon as the DOM is built.
+  Result<CocoDataset> Read(JsonInput json);
 
  private:
   std::string Where(const char* array, size_t index, std::string_view field) const {
@@ -32,6 +33,7 @@ class CocoReader {
   }
   uint16_t Intern(std::string_view name);
   bool Store(std::string_view s, StringRef* ref);
+  size_t CaptionChars(const ImageRecord& image) const { return CodePointCount(data_.str(image.caption)); }
 
   void ReadImages(dom::element images);
   void ReadImage(dom::object obj, size_t index);
@@ -50,6 +52,7 @@ class CocoReader {
   ErrorList errors_;
   CocoDataset data_;
   simdjson::error_code fatal_ = SUCCESS;
+  std::vector<uint32_t> caption_chars_;  // per image, for the span checks of its annotations
 };
 
 uint16_t CocoReader::Intern(std::string_view name) {
@@ -185,10 +188,12 @@ void CocoReader::ReadImage(dom::object obj, size_t index) {
   }
   if (!has_id) errors_.Add(Where("images", index, "id"), "missing (every image needs an integer id)");
   if (!has_file) errors_.Add(Where("images", index, "file_name"), "missing (every image needs a file_name)");
+  const size_t caption_chars = CaptionChars(image);
+  caption_chars_.push_back(static_cast<uint32_t>(caption_chars));
   if (has_phrases) {
     image.phrases = phrases;
     if (options_.check_spans) {
-      const size_t chars = CodePointCount(data_.str(image.caption));
+      const size_t chars = caption_chars;
       for (uint32_t p = phrases.begin; p < phrases.end; ++p) {
         const Range r = data_.phrase_spans_[p];
         for (uint32_t i = r.begin; i < r.end; ++i) {
@@ -404,7 +409,7 @@ void CocoReader::ReadCategories(dom::element categories) {
 }
 
 void CocoReader::CheckSpans(const ImageRecord& image, const AnnotationRecord& ann, size_t index) {
-  const size_t chars = CodePointCount(data_.str(image.caption));
+  const size_t chars = caption_chars_[ann.image_index];
   for (uint32_t i = ann.tokens_positive.begin; i < ann.tokens_positive.end; ++i) {
     const Span sp = data_.spans_[i];
     if (sp.begin < 0 || sp.begin > sp.end || static_cast<size_t>(sp.end) > chars) {
@@ -457,15 +462,15 @@ void CocoReader::BuildIndex() {
   }
 }
 
-Result<CocoDataset> CocoReader::Read(simdjson::padded_string json) {
+Result<CocoDataset> CocoReader::Read(JsonInput json) {
   dom::parser parser;
   dom::element doc;
-  auto code = parser.parse(json).get(doc);
+  auto code = parser.parse(json.data(), json.size(), false).get(doc);
   if (code != SUCCESS) {
     return InvalidArgumentError(data_.source_ + ": not valid JSON (" + simdjson::error_message(code) + ")");
   }
   const size_t json_bytes = json.size();
-  json = simdjson::padded_string();  // the DOM holds its own copy of every string
+  json.Release();  // the DOM holds its own copy of every string
   dom::object root;
   if (doc.get_object().get(root) != SUCCESS) {
     return InvalidArgumentError(data_.source_ + ": expected a JSON object at the top level");
@@ -499,15 +504,12 @@ Result<CocoDataset> CocoReader::Read(simdjson::padded_string json) {
 }
 
 Result<CocoDataset> ReadCocoJson(const std::string& path, const CocoReadOptions& options) {
-  simdjson::padded_string json;
-  auto code = simdjson::padded_string::load(path).get(json);
-  if (code == simdjson::IO_ERROR) return NotFoundError(path + ": cannot read annotation file");
-  if (code != SUCCESS) return ResourceExhaustedError(path + ": cannot load (" + simdjson::error_message(code) + ")");
+  MDETR_ASSIGN_OR_RETURN(JsonInput json, JsonInput::Load(path));
   return CocoReader(path, options).Read(std::move(json));
 }
 
 Result<CocoDataset> ParseCocoJson(std::string_view json, const std::string& source, const CocoReadOptions& options) {
-  return CocoReader(source, options).Read(simdjson::padded_string(json));
+  return CocoReader(source, options).Read(JsonInput(json));
 }
 
 }  // namespace mdetr::annotations

@@ -9,7 +9,9 @@
 //  * CMYK/YCCK JPEGs use PIL's CMYK -> RGB formula (R = 255 - C) * (255 - K) / 255 on the
 //    de-inverted Adobe samples.
 // Corrupt, truncated or unsupported input is a DataLoss/InvalidArgument status naming the source;
-// it never aborts the process.
+// it never aborts the process. Like PIL (DecompressionBombError), pictures of more than
+// kMaxImagePixels pixels are refused before any pixel buffer is allocated, so a corrupt header
+// cannot ask for gigabytes.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,9 @@
 namespace mdetr::image {
 
 enum class ImageFormat { kUnknown, kJpeg, kPng };
+
+// PIL's limit: twice Image.MAX_IMAGE_PIXELS (89,478,485).
+inline constexpr int64_t kMaxImagePixels = 2 * 89478485LL;
 
 // Recognises the format from the leading magic bytes.
 ImageFormat DetectFormat(std::string_view bytes);

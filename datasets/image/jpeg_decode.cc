@@ -45,6 +45,10 @@ Result<Image> DecodeJpeg(std::string_view bytes, const std::string& source) {
     return DecodeError(source, handle.get(), "header");
   }
   if (width <= 0 || height <= 0) return DataLossError(source + ": JPEG header has an empty size");
+  if (static_cast<int64_t>(width) * height > kMaxImagePixels) {
+    return InvalidArgumentError(source + ": JPEG of " + std::to_string(width) + "x" + std::to_string(height) +
+                                " pixels exceeds the " + std::to_string(kMaxImagePixels) + "-pixel limit");
+  }
   const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
   const int pixel_format = cmyk ? TJPF_CMYK : TJPF_RGB;
   const int channels = tjPixelSize[pixel_format];

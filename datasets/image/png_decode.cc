@@ -50,6 +50,9 @@ struct DecodedRows {
 bool ReadRows(png_structp png, png_infop info, DecodedRows* rows) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_read_info(png, info);
+  if (static_cast<int64_t>(png_get_image_width(png, info)) * png_get_image_height(png, info) > kMaxImagePixels) {
+    png_error(png, "image exceeds the pixel limit (PIL's decompression-bomb threshold)");
+  }
   const int color_type = png_get_color_type(png, info);
   const int bit_depth = png_get_bit_depth(png, info);
   const bool gray = (color_type & PNG_COLOR_MASK_COLOR) == 0 && color_type != PNG_COLOR_TYPE_PALETTE;
@@ -116,8 +119,6 @@ Result<Image> DecodePng(std::string_view bytes, const std::string& source) {
     return ResourceExhaustedError(source + ": could not create a PNG reader");
   }
   png_set_read_fn(png, &ctx, OnRead);
-  // Refuse absurd sizes from corrupt headers before allocating (libpng default is 1M x 1M).
-  png_set_user_limits(png, 1 << 15, 1 << 15);
   DecodedRows rows;
   const bool ok = ReadRows(png, info, &rows);
   png_destroy_read_struct(&png, &info, nullptr);

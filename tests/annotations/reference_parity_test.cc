@@ -49,7 +49,9 @@ TEST(FlickrParityTest, SentencesMatchTheReferenceParserAndMdetrSpans) {
 }
 
 TEST(FlickrParityTest, AnnotationXmlMatchesTheReferenceParser) {
-  for (const auto& [path, expected] : Goldens()["flickr_annotations"].items()) {
+  const nlohmann::json goldens = Goldens()["flickr_annotations"];
+  ASSERT_EQ(goldens.size(), 1u);
+  for (const auto& [path, expected] : goldens.items()) {
     auto ann = ReadFlickrAnnotationXml(path);
     ASSERT_TRUE(ann.ok()) << ann.status();
     EXPECT_EQ(ann->width, expected["width"].get<int>());
