@@ -49,6 +49,7 @@ TEST(RobertaTokenizerTest, ConcurrentEncodingMatchesTheGoldens) {
   constexpr int kThreads = 4;
   std::vector<int> mismatches(kThreads, 0);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int k = 0; k < kThreads; ++k) {
     threads.emplace_back([&, k] {
       // Each thread walks the captions from a different start.

@@ -17,7 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string WriteFile(const std::string& dir, const std::string& name, const std::string& content) {
-  const std::string path = dir + "/" + name;
+  std::string path = dir + "/" + name;
   std::ofstream(path, std::ios::binary) << content;
   return path;
 }
