@@ -375,6 +375,14 @@ Result<uint64_t> Client::Impl::Send(wire::Body message) {
   return id;
 }
 
+Result<ClientCurve> LoadClientCurve(const std::string& client_secret_path,
+                                    const std::string& server_public_path) {
+  ClientCurve curve;
+  MDETR_ASSIGN_OR_RETURN(curve.client_keys, ReadCurveKeyPair(client_secret_path));
+  MDETR_ASSIGN_OR_RETURN(curve.server_public_key, ReadCurvePublicKey(server_public_path));
+  return curve;
+}
+
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options, MessageHandler on_message,
                                                 ConnectionHandler on_connection) {
   auto impl = std::make_unique<Impl>(std::move(options), std::move(on_message), std::move(on_connection));

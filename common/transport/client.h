@@ -33,6 +33,10 @@ struct ClientCurve {
   std::string server_public_key;  // Z85
 };
 
+// This client's pair from its .secret file and the server's key from its .pub file.
+Result<ClientCurve> LoadClientCurve(const std::string& client_secret_path,
+                                    const std::string& server_public_path);
+
 struct ClientOptions {
   std::string endpoint;  // "tcp://coordinator.example:5555"
   std::string name;      // the sender of outgoing envelopes: a worker id, "cli-<user>"

@@ -178,18 +178,25 @@ bool Server::Impl::ReceiveOne(MonoTime now) {
     Refuse(routing_id, message.status(), frames[1].size());
     return true;
   }
-  auto [it, inserted] =
-      peers_.try_emplace(routing_id, PeerState{Peer{routing_id, "", ""}, Liveness(options_.heartbeat, now)});
-  PeerState& state = it->second;
-  if (inserted) state.peer.public_key = MessageProperty(frames[1], "User-Id");
-  state.peer.sender = message->sender;
-  state.liveness.Heard(now);
+  // Peers are remembered only to heartbeat them and notice their silence; without heartbeats a
+  // table would only grow with every CLI that ever connected.
+  PeerState transient{Peer{routing_id, "", ""}, Liveness(options_.heartbeat, now)};
+  PeerState* state = &transient;
+  bool known = false;
+  if (options_.heartbeat.enabled()) {
+    auto [it, inserted] = peers_.try_emplace(routing_id, transient);
+    state = &it->second;
+    known = !inserted;
+  }
+  if (!known) state->peer.public_key = MessageProperty(frames[1], "User-Id");
+  state->peer.sender = message->sender;
+  state->liveness.Heard(now);
   if (wire::Holds<wire::Heartbeat>(*message)) return true;
 
   ++messages_handled_;
   std::optional<wire::Envelope> reply;
   try {
-    reply = handler_(state.peer, *message);
+    reply = handler_(state->peer, *message);
   } catch (const std::exception& e) {
     // Handlers report errors as replies; an exception is a bug, but it must not kill the server.
     reply = wire::Envelope{};
@@ -261,6 +268,13 @@ void Server::Impl::Forget(const std::string& routing_id) {
   MDETR_LOG_INFO("lost peer '{}' (no message for {} ms)", peer.sender,
                  std::chrono::duration_cast<std::chrono::milliseconds>(options_.heartbeat.expiry()).count());
   if (on_peer_lost_) on_peer_lost_(peer);
+}
+
+Status LoadServerCurve(const std::string& secret_path, const std::string& authorized_keys_path,
+                       ServerOptions* options) {
+  MDETR_ASSIGN_OR_RETURN(options->curve_keys, ReadCurveKeyPair(secret_path));
+  MDETR_ASSIGN_OR_RETURN(options->authorized_keys, ReadAuthorizedKeys(authorized_keys_path));
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, Handler handler,

@@ -54,12 +54,19 @@ struct ServerOptions {
   wire::DecodeLimits limits;
 };
 
+// Fills options->curve_keys from a .secret file and options->authorized_keys from an allow-list
+// file (formats in curve_keys.h); errors name the file.
+Status LoadServerCurve(const std::string& secret_path, const std::string& authorized_keys_path,
+                       ServerOptions* options);
+
 class Server {
  public:
   // Called for every decoded message but heartbeats. A returned envelope is sent back to the
   // peer as the reply, with the request's id and this server's name filled in.
   using Handler =
       std::function<std::optional<wire::Envelope>(const Peer& peer, const wire::Envelope& message)>;
+  // Called for any peer silent for interval * liveness: workers, and CLIs that simply went away.
+  // A worker that reconnected has a new routing id, so compare before acting on the old one.
   using PeerLostHandler = std::function<void(const Peer& peer)>;
 
   // Binds and starts the I/O thread. Errors: kInvalidArgument for a bad endpoint,

@@ -1,6 +1,7 @@
 // The server and client over real sockets on 127.0.0.1 with ephemeral ports.
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -11,6 +12,7 @@
 
 #include "common/transport/client.h"
 #include "common/transport/server.h"
+#include "tests/support/test_paths.h"
 #include "tests/wire/sample_messages.h"
 
 namespace mdetr::transport {
@@ -245,6 +247,33 @@ TEST(TransportTest, CurveServerAdmitsOnlyAuthorisedKeys) {
   EXPECT_GE(server->clients_refused(), 1u);
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(seen_keys, (std::vector<std::string>{keys.allowed.public_key}));
+}
+
+TEST(TransportTest, CurveKeysFromFilesLetAWorkerIn) {
+  const std::string dir = testing::MakeTempDir("curve-files");
+  ASSERT_TRUE(WriteCurveKeyPair(dir, "coordinator", GenerateCurveKeyPair().value()).ok());
+  ASSERT_TRUE(WriteCurveKeyPair(dir, "worker-1", GenerateCurveKeyPair().value()).ok());
+  const std::string allow_list = dir + "/authorized_keys";
+  {
+    std::ofstream out(allow_list);
+    out << "# workers allowed to join\n"
+        << ReadCurvePublicKey(dir + "/worker-1.pub").value() << " worker-1\n";
+  }
+  ServerOptions options = LoopbackServer();
+  options.security = Security::kCurve;
+  ASSERT_TRUE(LoadServerCurve(dir + "/coordinator.secret", allow_list, &options).ok());
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+
+  ClientOptions worker = ClientOf(server->endpoint());
+  Result<ClientCurve> curve = LoadClientCurve(dir + "/worker-1.secret", dir + "/coordinator.pub");
+  ASSERT_TRUE(curve.ok()) << curve.status();
+  worker.curve = *curve;
+  Result<wire::Envelope> reply = ConnectClient(worker)->Call(wire::ListWorkers{}, kCallTimeout);
+  EXPECT_TRUE(reply.ok()) << reply.status();
+
+  EXPECT_EQ(LoadClientCurve(dir + "/missing.secret", dir + "/coordinator.pub").status().code(),
+            StatusCode::kNotFound);
 }
 
 TEST(TransportTest, CurveIsOnByDefaultOffLoopback) {
