@@ -3,6 +3,7 @@
 #include <mutex>
 #include <queue>
 #include <shared_mutex>
+#include <utility>
 
 #include "model/text/byte_level.h"
 
@@ -15,17 +16,20 @@ class BpeCache {
   explicit BpeCache(size_t capacity) : capacity_(capacity) {}
 
   bool Lookup(std::string_view piece, std::vector<BpeToken>* out) {
+    const std::string key(piece);  // built outside the lock
     std::shared_lock lock(mutex_);
-    auto it = map_.find(std::string(piece));
+    auto it = map_.find(key);
     if (it == map_.end()) return false;
     out->insert(out->end(), it->second.begin(), it->second.end());
     return true;
   }
 
   void Insert(std::string_view piece, const BpeToken* tokens, size_t count) {
+    std::string key(piece);
+    std::vector<BpeToken> value(tokens, tokens + count);
     std::unique_lock lock(mutex_);
     if (map_.size() >= capacity_) return;
-    map_.emplace(std::string(piece), std::vector<BpeToken>(tokens, tokens + count));
+    map_.emplace(std::move(key), std::move(value));
   }
 
  private:

@@ -27,7 +27,8 @@
 namespace mdetr::text {
 
 struct EncodeOptions {
-  // When set, captions with more tokens than this (counting <s> and </s>) are an error.
+  // When set, captions with more tokens than this (counting <s> and </s>) are an error. MDETR's
+  // positive maps have 256 token slots, the last also meaning "no object": 255 keeps it free.
   std::optional<int64_t> max_tokens;
 };
 

@@ -53,6 +53,9 @@ def load_tokenizer():
     mask = tok.added_tokens_decoder[tok.mask_token_id]
     if not mask.lstrip:
         sys.exit(f"transformers {transformers.__version__}: <mask> has lstrip=False; use transformers 4.x")
+    # The two facts of ../shared/data/README.md.
+    assert tok("A, <mask> AllenNLP sentence.")["input_ids"] == [0, 250, 6, 50264, 3823, 487, 21992, 3645, 4, 2]
+    assert tok("Hello world! cécé herlolip")["input_ids"] == [0, 31414, 232, 328, 740, 1140, 12695, 69, 46078, 1588, 2]
     return tok
 
 
