@@ -104,6 +104,25 @@ TEST(SchedulerQueueTest, LowerPriorityNeverTakesWhatAHigherOneCouldUse) {
   EXPECT_EQ(PlacedIds(h.Finish(running)), (std::vector<std::string>{"high", "low"}));
 }
 
+TEST(SchedulerQueueTest, WaitingGangThatNoLongerFitsBlocksNobody) {
+  SchedulerHarness h;
+  h.AddWorker("w1", 8);
+  h.AddWorker("w2", 8);
+  const PlaceTask small = h.SubmitPlaced(Gang("small", 1, 1));
+  EXPECT_TRUE(Only<PlaceTask>(h.Submit(Gang("gang", 2, 8, 5))).empty());
+  // With w2 gone the gang cannot fit until it comes back. It keeps waiting (the loss may be
+  // brief) but holds nothing back: lower-priority work still runs on w1.
+  h.Send(WorkerLost{"w2"});
+  EXPECT_EQ(h.StateOf("gang"), TaskState::kPending);
+  const PlaceTask low = h.SubmitPlaced(Gang("low", 1, 4, 0));
+  EXPECT_EQ(low.ranks[0].worker, "w1");
+  // Back with a new incarnation: the gang holds w1 and w2 again and starts when they are free.
+  EXPECT_TRUE(Only<PlaceTask>(h.Send(WorkerJoined{WorkerSpec{"w2", 8, 0, {}, 2}})).empty());
+  EXPECT_TRUE(Only<PlaceTask>(h.Submit(Gang("later", 1, 1, 0))).empty());
+  h.Finish(small);
+  EXPECT_EQ(PlacedIds(h.Finish(low)), (std::vector<std::string>{"gang"}));
+}
+
 TEST(SchedulerQueueTest, GangLargerThanTheClusterIsRejectedWithTheReason) {
   SchedulerHarness h;
   h.AddWorker("w1", 8);
