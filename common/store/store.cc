@@ -104,6 +104,7 @@ Status Store::Impl::Open(const std::string& path, StoreOptions options) {
   db_options.create_missing_column_families = true;
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.max_background_jobs = 2;
+  if (options.env != nullptr) db_options.env = options.env;
 
   // Open every family already on disk (a newer build may have added some), plus ours.
   std::vector<std::string> names;

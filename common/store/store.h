@@ -27,6 +27,10 @@
 
 #include "common/status.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace mdetr::store {
 
 enum class Family { kJobs, kTasks, kAttempts, kWorkers, kCheckpoints, kMetrics, kEvents };
@@ -62,6 +66,9 @@ struct StoreOptions {
   bool group_commit = true;
   // A commit group stops growing once it holds this many bytes.
   size_t max_group_bytes = 4u << 20;
+  // The seam to the file system (null: the machine's). Tests pass one that counts syncs or
+  // injects I/O errors; it must outlive the store.
+  rocksdb::Env* env = nullptr;
 };
 
 class Store {
