@@ -1,6 +1,7 @@
 #include "common/store/store.h"
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -29,7 +30,9 @@ std::string GetOrEmpty(const Store& store, Family family, const std::string& key
 
 TEST(StoreTest, AcknowledgedCommitsSurviveAKilledProcess) {
   const std::string dir = testing::MakeTempDir("store-crash");
-  const std::string helper = testing::BuildDir() + "/tests/store/store_crash_helper";
+  // Built next to this test binary (tests/store/CMakeLists.txt).
+  const std::string helper =
+      (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "store_crash_helper").string();
   const testing::CommandResult child = testing::RunCommand(helper + " " + dir + " 25");
   // The child dies by its own SIGKILL after acknowledging every commit.
   EXPECT_EQ(child.exit_code, 128 + SIGKILL) << child.output;
