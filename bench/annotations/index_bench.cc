@@ -3,13 +3,13 @@
 //
 //   python3 bench/annotations/make_mdetr_json.py /tmp/mdetr_500mb.json --mb 500
 //   build/bench/annotations/annotations_index_bench /tmp/mdetr_500mb.json [python3]
-#include <sys/resource.h>
-#include <sys/wait.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "datasets/annotations/coco_dataset.h"
 
@@ -18,7 +18,8 @@ namespace {
 double CpuSeconds(int who) {
   rusage usage{};
   getrusage(who, &usage);
-  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec * 1e-6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec * 1e-6;
+  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec * 1e-6 + usage.ru_stime.tv_sec +
+         usage.ru_stime.tv_usec * 1e-6;
 }
 
 double PeakRssMb(int who) {
@@ -29,11 +30,13 @@ double PeakRssMb(int who) {
 
 // Runs json.load in a child Python and reads back its wall time; its CPU time and peak RSS come
 // from RUSAGE_CHILDREN (interpreter start-up included, about 0.02 s).
-bool RunPython(const std::string& python, const std::string& path, double* seconds, double* cpu, double* peak_mb) {
-  const std::string cmd = python +
-                          " -c \"import json,sys,time; t=time.perf_counter(); d=json.load(open(sys.argv[1])); "
-                          "print(time.perf_counter()-t, len(d['images']), len(d['annotations']))\" '" +
-                          path + "'";
+bool RunPython(const std::string& python, const std::string& path, double* seconds, double* cpu,
+               double* peak_mb) {
+  const std::string cmd =
+      python +
+      " -c \"import json,sys,time; t=time.perf_counter(); d=json.load(open(sys.argv[1])); "
+      "print(time.perf_counter()-t, len(d['images']), len(d['annotations']))\" '" +
+      path + "'";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return false;
   long images = 0, annotations = 0;  // NOLINT(runtime/int)
@@ -72,7 +75,8 @@ int main(int argc, char** argv) {
               ds->annotations().size());
   double py_seconds = 0, py_cpu = 0, py_peak = 0;
   if (RunPython(python, path, &py_seconds, &py_cpu, &py_peak)) {
-    std::printf("%-30s %9.2f %9.2f %13.0f %9s\n", "Python json.load (reference)", py_seconds, py_cpu, py_peak, "-");
+    std::printf("%-30s %9.2f %9.2f %13.0f %9s\n", "Python json.load (reference)", py_seconds, py_cpu, py_peak,
+                "-");
     std::printf("speed-up: %.1fx wall, %.1fx CPU\n", py_seconds / seconds, py_cpu / cpu);
   } else {
     std::printf("Python json.load: could not run '%s'\n", python.c_str());

@@ -30,7 +30,8 @@ const CategoryRecord* CocoDataset::FindCategory(int32_t id) const {
 std::vector<uint32_t> CocoDataset::ImagesSortedById() const {
   std::vector<uint32_t> order(images_.size());
   std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) { return images_[a].id < images_[b].id; });
+  std::sort(order.begin(), order.end(),
+            [this](uint32_t a, uint32_t b) { return images_[a].id < images_[b].id; });
   return order;
 }
 

@@ -45,20 +45,20 @@ struct ImageRecord {
   int32_t width = 0;
   int32_t height = 0;
   StringRef file_name;
-  StringRef caption;     // empty for plain COCO/LVIS files
-  StringRef coco_url;    // LVIS v1 names images by URL
-  StringRef task_id;     // PhraseCut
+  StringRef caption;      // empty for plain COCO/LVIS files
+  StringRef coco_url;     // LVIS v1 names images by URL
+  StringRef task_id;      // PhraseCut
   StringRef question_id;  // GQA ("questionId", a string or a number in the file)
-  StringRef answer;      // GQA
+  StringRef answer;       // GQA
   StringRef question_type;
-  uint16_t dataset_name = kNoName;  // index into CocoDataset::names()
-  uint16_t data_source = kNoName;   // "coco" / "vg" in the mixed pre-training file
-  int64_t original_id = -1;      // "original_id" or "original_img_id": the source image's id
-  int32_t sentence_id = -1;      // Flickr sentence index 0..4
-  Range phrases;                 // tokens_positive_eval: phrase i -> phrase_spans()[i] -> spans
-  Range negative_category_ids;   // LVIS, into ints()
+  uint16_t dataset_name = kNoName;    // index into CocoDataset::names()
+  uint16_t data_source = kNoName;     // "coco" / "vg" in the mixed pre-training file
+  int64_t original_id = -1;           // "original_id" or "original_img_id": the source image's id
+  int32_t sentence_id = -1;           // Flickr sentence index 0..4
+  Range phrases;                      // tokens_positive_eval: phrase i -> phrase_spans()[i] -> spans
+  Range negative_category_ids;        // LVIS, into ints()
   Range not_exhaustive_category_ids;  // LVIS, into ints()
-  Range annotations;             // into annotation_order(): this image's annotations, file order
+  Range annotations;                  // into annotation_order(): this image's annotations, file order
 };
 
 enum class SegmentationKind : uint8_t { kNone, kPolygons, kRle };
@@ -94,7 +94,7 @@ struct CategoryRecord {
 struct CocoDatasetStats {
   size_t orphan_annotations = 0;  // image_id not among the images (kept, not indexed)
   size_t crowd_annotations = 0;
-  size_t memory_bytes = 0;        // heap held by the dataset after reading
+  size_t memory_bytes = 0;  // heap held by the dataset after reading
 };
 
 class CocoDataset {
@@ -153,9 +153,9 @@ class CocoDataset {
 };
 
 struct CocoReadOptions {
-  bool keep_segmentation = true;   // polygons and RLE; off saves memory when only boxes are needed
-  bool check_spans = true;         // spans must satisfy 0 <= begin <= end <= caption length
-  int max_reported_errors = 20;    // the rest are counted
+  bool keep_segmentation = true;  // polygons and RLE; off saves memory when only boxes are needed
+  bool check_spans = true;        // spans must satisfy 0 <= begin <= end <= caption length
+  int max_reported_errors = 20;   // the rest are counted
 };
 
 // Reads a COCO-style JSON file. Tolerant where the reference loader (pycocotools + MDETR's

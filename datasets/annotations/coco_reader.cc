@@ -1,10 +1,10 @@
 // Reading COCO-style JSON with simdjson's DOM API (see json_values.h for why not on-demand):
 // one parse, then each record decoded straight into the flat arrays of CocoDataset.
-#include <simdjson.h>
-
 #include <algorithm>
 #include <string>
 #include <utility>
+
+#include <simdjson.h>
 
 #include "datasets/annotations/coco_dataset.h"
 #include "datasets/annotations/error_list.h"
@@ -151,7 +151,7 @@ void CocoReader::ReadImage(dom::object obj, size_t index) {
       ok = json::ReadString(v, &s);
       if (ok) (key == "dataset_name" ? image.dataset_name : image.data_source) = Intern(s);
     } else if (key == "original_id" || key == "original_img_id") {
-      // Some exports write the source id as a string; both forms name the same image.
+      // Both spellings occur across MDETR's files for the source image's id.
       ok = json::ReadInt(v, &image.original_id);
     } else if (key == "sentence_id") {
       ok = json::ReadInt32(v, &image.sentence_id);
@@ -161,12 +161,12 @@ void CocoReader::ReadImage(dom::object obj, size_t index) {
       ok = has_phrases = ReadPhrases(v, 0, &phrases);
     } else if (key == "neg_category_ids" || key == "not_exhaustive_category_ids") {
       expected = "a list of integers";
-      ok = ReadIntList(v, key == "neg_category_ids" ? &image.negative_category_ids
-                                                    : &image.not_exhaustive_category_ids);
+      ok = ReadIntList(
+          v, key == "neg_category_ids" ? &image.negative_category_ids : &image.not_exhaustive_category_ids);
     } else if (key == "coco_url" || key == "task_id" || key == "question_type" || key == "answer") {
       expected = "a string";
-      StringRef* ref = key == "coco_url" ? &image.coco_url
-                       : key == "task_id" ? &image.task_id
+      StringRef* ref = key == "coco_url"        ? &image.coco_url
+                       : key == "task_id"       ? &image.task_id
                        : key == "question_type" ? &image.question_type
                                                 : &image.answer;
       ok = json::IsNull(v) || (json::ReadString(v, &s) && Store(s, ref));
@@ -207,7 +207,8 @@ void CocoReader::ReadImage(dom::object obj, size_t index) {
       }
     }
   }
-  if (has_id && errors_before == errors_.count() && !data_.image_by_id_.emplace(image.id, static_cast<uint32_t>(data_.images_.size())).second) {
+  if (has_id && errors_before == errors_.count() &&
+      !data_.image_by_id_.emplace(image.id, static_cast<uint32_t>(data_.images_.size())).second) {
     errors_.Add(Where("images", index, "id"), "duplicate image id " + std::to_string(image.id));
   }
   data_.images_.push_back(image);
@@ -267,7 +268,8 @@ bool CocoReader::ReadSegmentation(dom::element v, AnnotationRecord* ann) {
     const dom::element item = field.value;
     if (key == "counts") {
       std::string_view s;
-      has_counts = json::ReadString(item, &s) ? Store(s, &ann->rle_counts) : ReadIntList(item, &ann->rle_int_counts);
+      has_counts =
+          json::ReadString(item, &s) ? Store(s, &ann->rle_counts) : ReadIntList(item, &ann->rle_int_counts);
     } else if (key == "size") {
       Range size;
       if (!ReadIntList(item, &size) || size.size() != 2) return false;
@@ -397,10 +399,14 @@ void CocoReader::ReadCategories(dom::element categories) {
       } else if (key == "instance_count") {
         ok = json::ReadInt32(v, &cat.instance_count);
       }
-      if (!ok) errors_.Add(Where("categories", index, key), key == "frequency" ? "expected \"r\", \"c\" or \"f\"" : "wrong type");
+      if (!ok)
+        errors_.Add(Where("categories", index, key),
+                    key == "frequency" ? "expected \"r\", \"c\" or \"f\"" : "wrong type");
     }
-    if (!has_id) errors_.Add(Where("categories", index, "id"), "missing (every category needs an integer id)");
-    if (has_id && !data_.category_by_id_.emplace(cat.id, static_cast<uint32_t>(data_.categories_.size())).second) {
+    if (!has_id)
+      errors_.Add(Where("categories", index, "id"), "missing (every category needs an integer id)");
+    if (has_id &&
+        !data_.category_by_id_.emplace(cat.id, static_cast<uint32_t>(data_.categories_.size())).second) {
       errors_.Add(Where("categories", index, "id"), "duplicate category id " + std::to_string(cat.id));
     }
     data_.categories_.push_back(cat);
@@ -414,8 +420,9 @@ void CocoReader::CheckSpans(const ImageRecord& image, const AnnotationRecord& an
     const Span sp = data_.spans_[i];
     if (sp.begin < 0 || sp.begin > sp.end || static_cast<size_t>(sp.end) > chars) {
       errors_.Add(Where("annotations", index, "tokens_positive"),
-                  "span [" + std::to_string(sp.begin) + ", " + std::to_string(sp.end) + "] outside the caption of " +
-                      std::to_string(chars) + " characters of image " + std::to_string(image.id));
+                  "span [" + std::to_string(sp.begin) + ", " + std::to_string(sp.end) +
+                      "] outside the caption of " + std::to_string(chars) + " characters of image " +
+                      std::to_string(image.id));
       return;
     }
   }
@@ -450,7 +457,8 @@ void CocoReader::BuildIndex() {
     }
     ann.image_index = it->second;
     ++counts[ann.image_index + 1];
-    if (options_.check_spans && !ann.tokens_positive.empty()) CheckSpans(data_.images_[ann.image_index], ann, a);
+    if (options_.check_spans && !ann.tokens_positive.empty())
+      CheckSpans(data_.images_[ann.image_index], ann, a);
   }
   for (size_t i = 1; i < counts.size(); ++i) counts[i] += counts[i - 1];
   for (size_t i = 0; i < data_.images_.size(); ++i) data_.images_[i].annotations = {counts[i], counts[i]};
@@ -494,12 +502,13 @@ Result<CocoDataset> CocoReader::Read(JsonInput json) {
   BuildIndex();
   MDETR_RETURN_IF_ERROR(errors_.ToStatus());
   // Bytes in use (reserved but untouched capacity is not resident).
-  data_.stats_.memory_bytes = data_.arena_.used() + data_.images_.size() * sizeof(ImageRecord) +
-                              data_.annotations_.size() * sizeof(AnnotationRecord) +
-                              data_.spans_.size() * sizeof(Span) + data_.phrase_spans_.size() * sizeof(Range) +
-                              data_.polygon_ranges_.size() * sizeof(Range) + data_.coords_.size() * sizeof(double) +
-                              data_.ints_.size() * sizeof(int64_t) + data_.annotation_order_.size() * sizeof(uint32_t) +
-                              data_.image_by_id_.size() * (sizeof(int64_t) + sizeof(uint32_t) + 2 * sizeof(void*));
+  data_.stats_.memory_bytes =
+      data_.arena_.used() + data_.images_.size() * sizeof(ImageRecord) +
+      data_.annotations_.size() * sizeof(AnnotationRecord) + data_.spans_.size() * sizeof(Span) +
+      data_.phrase_spans_.size() * sizeof(Range) + data_.polygon_ranges_.size() * sizeof(Range) +
+      data_.coords_.size() * sizeof(double) + data_.ints_.size() * sizeof(int64_t) +
+      data_.annotation_order_.size() * sizeof(uint32_t) +
+      data_.image_by_id_.size() * (sizeof(int64_t) + sizeof(uint32_t) + 2 * sizeof(void*));
   return std::move(data_);
 }
 
@@ -508,7 +517,8 @@ Result<CocoDataset> ReadCocoJson(const std::string& path, const CocoReadOptions&
   return CocoReader(path, options).Read(std::move(json));
 }
 
-Result<CocoDataset> ParseCocoJson(std::string_view json, const std::string& source, const CocoReadOptions& options) {
+Result<CocoDataset> ParseCocoJson(std::string_view json, const std::string& source,
+                                  const CocoReadOptions& options) {
   return CocoReader(source, options).Read(JsonInput(json));
 }
 

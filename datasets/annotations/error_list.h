@@ -25,7 +25,8 @@ class ErrorList {
     if (count_ == 0) return Status::Ok();
     std::string message = source_ + ": " + std::to_string(count_) + " malformed record(s)";
     for (const std::string& m : messages_) message += "\n  " + source_ + ": " + m;
-    if (count_ > messages_.size()) message += "\n  ... and " + std::to_string(count_ - messages_.size()) + " more";
+    if (count_ > messages_.size())
+      message += "\n  ... and " + std::to_string(count_ - messages_.size()) + " more";
     return InvalidArgumentError(message);
   }
 

@@ -54,7 +54,8 @@ Status ParseSentence(const std::string& line, const std::string& where, FlickrSe
       words.push_back(token);
     }
   }
-  if (in_phrase) return InvalidArgumentError(where + ": phrase [/EN#" + current.entity_id + " is not closed by ']'");
+  if (in_phrase)
+    return InvalidArgumentError(where + ": phrase [/EN#" + current.entity_id + " is not closed by ']'");
   // Character offsets as in MDETR's conversion: length of the preceding words plus one space each.
   std::vector<int> starts;
   int offset = 0;
@@ -74,7 +75,8 @@ Result<int> IntText(const xml::Element* e, const std::string& where) {
   if (e == nullptr) return InvalidArgumentError(where + ": missing");
   char* end = nullptr;
   const long v = std::strtol(e->text.c_str(), &end, 10);  // NOLINT(runtime/int)
-  if (e->text.empty() || *end != '\0') return InvalidArgumentError(where + ": expected an integer, got '" + e->text + "'");
+  if (e->text.empty() || *end != '\0')
+    return InvalidArgumentError(where + ": expected an integer, got '" + e->text + "'");
   return static_cast<int>(v);
 }
 

@@ -111,7 +111,8 @@ Result<std::vector<GqaQuestion>> ParsePadded(const simdjson::padded_string& json
   dom::parser parser;
   dom::element doc;
   auto code = parser.parse(json).get(doc);
-  if (code != SUCCESS) return InvalidArgumentError(source + ": not valid JSON (" + simdjson::error_message(code) + ")");
+  if (code != SUCCESS)
+    return InvalidArgumentError(source + ": not valid JSON (" + simdjson::error_message(code) + ")");
   dom::object root;
   if (doc.get_object().get(root) != SUCCESS) {
     return InvalidArgumentError(source + ": expected an object of questions keyed by question id");
@@ -141,7 +142,8 @@ Result<std::vector<GqaQuestion>> ParseGqaQuestions(const std::string& json, cons
 Result<std::vector<GqaQuestion>> ReadGqaQuestions(const std::string& path) {
   simdjson::padded_string json;
   auto code = simdjson::padded_string::load(path).get(json);
-  if (code != SUCCESS) return NotFoundError(path + ": cannot read GQA questions (" + simdjson::error_message(code) + ")");
+  if (code != SUCCESS)
+    return NotFoundError(path + ": cannot read GQA questions (" + simdjson::error_message(code) + ")");
   return ParsePadded(json, path);
 }
 

@@ -1,11 +1,11 @@
 #include "datasets/annotations/json_input.h"
 
+#include <utility>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <utility>
 
 namespace mdetr::annotations {
 
@@ -47,7 +47,8 @@ Result<JsonInput> JsonInput::Load(const std::string& path) {
   close(fd);
   if (input.mapped_ != nullptr) return input;
   auto code = simdjson::padded_string::load(path).get(input.padded_);
-  if (code != simdjson::SUCCESS) return NotFoundError(path + ": cannot read (" + simdjson::error_message(code) + ")");
+  if (code != simdjson::SUCCESS)
+    return NotFoundError(path + ": cannot read (" + simdjson::error_message(code) + ")");
   return input;
 }
 

@@ -4,11 +4,11 @@
 // Internal to the readers.
 #pragma once
 
-#include <simdjson.h>
-
 #include <cstddef>
 #include <string>
 #include <string_view>
+
+#include <simdjson.h>
 
 #include "common/status.h"
 
@@ -27,7 +27,8 @@ class JsonInput {
   static Result<JsonInput> Load(const std::string& path);
 
   const uint8_t* data() const {
-    return mapped_ != nullptr ? static_cast<const uint8_t*>(mapped_) : reinterpret_cast<const uint8_t*>(padded_.data());
+    return mapped_ != nullptr ? static_cast<const uint8_t*>(mapped_)
+                              : reinterpret_cast<const uint8_t*>(padded_.data());
   }
   size_t size() const { return mapped_ != nullptr ? mapped_size_ : padded_.size(); }
   // Frees the bytes early (a DOM keeps its own copy of everything it needs).

@@ -6,11 +6,11 @@
 // -march flags falls back to the scalar kernel (about 5x slower on our 500 MB benchmark).
 #pragma once
 
-#include <simdjson.h>
-
 #include <cmath>
 #include <cstdint>
 #include <string_view>
+
+#include <simdjson.h>
 
 namespace mdetr::annotations::json {
 
@@ -56,7 +56,9 @@ inline bool ReadInt32(element v, int32_t* out) {
   return true;
 }
 
-inline bool ReadString(element v, std::string_view* out) { return v.get_string().get(*out) == simdjson::SUCCESS; }
+inline bool ReadString(element v, std::string_view* out) {
+  return v.get_string().get(*out) == simdjson::SUCCESS;
+}
 
 inline bool IsNull(element v) { return v.is_null(); }
 

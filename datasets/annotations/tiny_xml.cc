@@ -24,7 +24,9 @@ class Parser {
     return InvalidArgumentError(source_ + ": byte " + std::to_string(pos_) + ": " + what);
   }
 
-  bool StartsWith(const char* prefix) const { return s_.compare(pos_, std::char_traits<char>::length(prefix), prefix) == 0; }
+  bool StartsWith(const char* prefix) const {
+    return s_.compare(pos_, std::char_traits<char>::length(prefix), prefix) == 0;
+  }
 
   void SkipSpace() {
     while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;

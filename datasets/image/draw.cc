@@ -99,8 +99,9 @@ void DrawText(Image* image, int x, int y, std::string_view text, Rgb color, int 
     for (int gy = 0; gy < kGlyphHeight; ++gy) {
       for (int gx = 0; gx < kGlyphWidth; ++gx) {
         if ((glyph[gy] >> (kGlyphWidth - 1 - gx) & 1u) == 0) continue;
-        FillRect(image, {pen_x + gx * scale, pen_y + gy * scale, pen_x + (gx + 1) * scale - 1,
-                         pen_y + (gy + 1) * scale - 1},
+        FillRect(image,
+                 {pen_x + gx * scale, pen_y + gy * scale, pen_x + (gx + 1) * scale - 1,
+                  pen_y + (gy + 1) * scale - 1},
                  color);
       }
     }

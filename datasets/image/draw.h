@@ -41,6 +41,7 @@ int TextHeight(std::string_view text, int scale = 1);
 
 // A filled label box with text inside, the usual caption on top of a detection: placed above
 // (x, y) when there is room, else below it.
-void DrawLabel(Image* image, int x, int y, std::string_view text, Rgb text_color, Rgb background, int scale = 1);
+void DrawLabel(Image* image, int x, int y, std::string_view text, Rgb text_color, Rgb background,
+               int scale = 1);
 
 }  // namespace mdetr::image

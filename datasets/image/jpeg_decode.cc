@@ -1,9 +1,9 @@
 // JPEG decoding through the TurboJPEG API.
-#include <turbojpeg.h>
-
 #include <cstring>
 #include <memory>
 #include <vector>
+
+#include <turbojpeg.h>
 
 #include "datasets/image/codec.h"
 

@@ -1,11 +1,11 @@
 // PNG decoding through libpng's low-level API. The simplified png_image API is not used because it
 // composites alpha and applies gamma, which PIL's convert("RGB") does not.
-#include <png.h>
-
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
 #include <vector>
+
+#include <png.h>
 
 #include "datasets/image/codec.h"
 
@@ -39,7 +39,7 @@ void OnRead(png_structp png, png_bytep out, png_size_t length) {
 struct DecodedRows {
   int width = 0;
   int height = 0;
-  int channels = 0;       // 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+  int channels = 0;          // 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
   int bytes_per_sample = 1;  // 2 only for 16-bit grayscale, kept whole to clamp like PIL
   std::vector<unsigned char> pixels;
   std::vector<png_bytep> row_pointers;
@@ -50,7 +50,8 @@ struct DecodedRows {
 bool ReadRows(png_structp png, png_infop info, DecodedRows* rows) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_read_info(png, info);
-  if (static_cast<int64_t>(png_get_image_width(png, info)) * png_get_image_height(png, info) > kMaxImagePixels) {
+  if (static_cast<int64_t>(png_get_image_width(png, info)) * png_get_image_height(png, info) >
+      kMaxImagePixels) {
     png_error(png, "image exceeds the pixel limit (PIL's decompression-bomb threshold)");
   }
   const int color_type = png_get_color_type(png, info);

@@ -1,10 +1,10 @@
 // PNG encoding through libpng, for pictures we write (predictions drawn on images, curves).
-#include <png.h>
-
 #include <csetjmp>
 #include <cstdio>
 #include <fstream>
 #include <vector>
+
+#include <png.h>
 
 #include "datasets/image/codec.h"
 
@@ -34,8 +34,9 @@ void OnFlush(png_structp /*png*/) {}
 // All libpng calls that may longjmp; no local object has a destructor (see png_decode.cc).
 bool WriteRows(png_structp png, png_infop info, const Image& image, png_bytep* rows) {
   if (setjmp(png_jmpbuf(png))) return false;
-  png_set_IHDR(png, info, static_cast<png_uint_32>(image.width()), static_cast<png_uint_32>(image.height()), 8,
-               PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_IHDR(png, info, static_cast<png_uint_32>(image.width()), static_cast<png_uint_32>(image.height()),
+               8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
   png_set_compression_level(png, 6);
   png_write_info(png, info);
   png_write_image(png, rows);

@@ -27,36 +27,34 @@ class AnnotationFile {
     json_["annotations"] = Json::array();
     Json categories = Json::array();
     for (int s = 0; s < kNumShapes; ++s) {
-      categories.push_back({{"supercategory", "shape"}, {"id", s + 1}, {"name", ShapeName(static_cast<Shape>(s))}});
+      categories.push_back(
+          {{"supercategory", "shape"}, {"id", s + 1}, {"name", ShapeName(static_cast<Shape>(s))}});
     }
     json_["categories"] = categories;
   }
 
   // One image entry per (scene, caption) pair.
-  void Add(const Scene& scene, const std::string& file_name, int scene_id, int sentence_id, const Caption& caption,
-           const std::string& dataset_name, bool with_eval_phrases) {
+  void Add(const Scene& scene, const std::string& file_name, int scene_id, int sentence_id,
+           const Caption& caption, const std::string& dataset_name, bool with_eval_phrases) {
     const int64_t image_id = static_cast<int64_t>(json_["images"].size());
     Json eval = Json::array();
     for (const Phrase& p : caption.phrases) {
       const SceneObject& o = scene.objects[p.object];
       const Json span = Json::array({Json::array({p.begin, p.end})});
       eval.push_back(span);
-      json_["annotations"].push_back({{"area", o.visible_pixels},
-                                      {"iscrowd", 0},
-                                      {"image_id", image_id},
-                                      {"category_id", static_cast<int>(o.shape) + 1},
-                                      {"id", static_cast<int64_t>(json_["annotations"].size())},
-                                      {"bbox", {o.box.x0, o.box.y0, o.box.x1 - o.box.x0 + 1, o.box.y1 - o.box.y0 + 1}},
-                                      {"tokens_positive", span}});
+      json_["annotations"].push_back(
+          {{"area", o.visible_pixels},
+           {"iscrowd", 0},
+           {"image_id", image_id},
+           {"category_id", static_cast<int>(o.shape) + 1},
+           {"id", static_cast<int64_t>(json_["annotations"].size())},
+           {"bbox", {o.box.x0, o.box.y0, o.box.x1 - o.box.x0 + 1, o.box.y1 - o.box.y0 + 1}},
+           {"tokens_positive", span}});
     }
-    Json image = {{"file_name", file_name},
-                  {"height", scene.image.height()},
-                  {"width", scene.image.width()},
-                  {"id", image_id},
-                  {"caption", caption.text},
-                  {"dataset_name", dataset_name},
-                  {"tokens_negative", Json::array()},
-                  {"original_id", scene_id},
+    Json image = {{"file_name", file_name},           {"height", scene.image.height()},
+                  {"width", scene.image.width()},     {"id", image_id},
+                  {"caption", caption.text},          {"dataset_name", dataset_name},
+                  {"tokens_negative", Json::array()}, {"original_id", scene_id},
                   {"sentence_id", sentence_id}};
     if (with_eval_phrases) image["tokens_positive_eval"] = eval;
     json_["images"].push_back(image);
@@ -88,7 +86,8 @@ Status CheckOptions(const SyntheticOptions& o) {
     return InvalidArgumentError("synthetic data: val_fraction must be in [0, 1)");
   }
   if (o.scene.min_size < 32 || o.scene.max_size < o.scene.min_size || o.scene.max_size > 4096) {
-    return InvalidArgumentError("synthetic data: image sizes must satisfy 32 <= min_size <= max_size <= 4096");
+    return InvalidArgumentError(
+        "synthetic data: image sizes must satisfy 32 <= min_size <= max_size <= 4096");
   }
   if (o.scene.min_objects < 1 || o.scene.max_objects < o.scene.min_objects || o.scene.max_objects > 32) {
     return InvalidArgumentError("synthetic data: objects must satisfy 1 <= min_objects <= max_objects <= 32");
@@ -109,10 +108,12 @@ Status GenerateSplit(const SyntheticOptions& options, const std::string& split, 
     const std::string file_name = FileName(split, i);
     MDETR_RETURN_IF_ERROR(image::WritePngFile(scene.image, image_dir + "/" + file_name));
     for (int k = 0; k < options.captions_per_image; ++k) {
-      flickr.Add(scene, file_name, i, k, FlickrStyleCaption(scene, rng, options.max_phrases), "synthetic", true);
+      flickr.Add(scene, file_name, i, k, FlickrStyleCaption(scene, rng, options.max_phrases), "synthetic",
+                 true);
     }
     std::vector<int> targets = ReferableObjects(scene);
-    for (int t = static_cast<int>(targets.size()) - 1; t > 0; --t) std::swap(targets[t], targets[rng.Int(0, t)]);
+    for (int t = static_cast<int>(targets.size()) - 1; t > 0; --t)
+      std::swap(targets[t], targets[rng.Int(0, t)]);
     for (int k = 0; k < options.refexp_per_image && k < static_cast<int>(targets.size()); ++k) {
       refexp.Add(scene, file_name, i, k, RefexpCaption(scene, targets[k], rng), "synthetic_refexp", false);
     }
@@ -127,7 +128,8 @@ Status GenerateSyntheticDataset(const SyntheticOptions& options) {
   MDETR_RETURN_IF_ERROR(CheckOptions(options));
   std::error_code ec;
   std::filesystem::create_directories(options.out_dir + "/images", ec);
-  if (ec) return FailedPreconditionError(options.out_dir + ": cannot create directory (" + ec.message() + ")");
+  if (ec)
+    return FailedPreconditionError(options.out_dir + ": cannot create directory (" + ec.message() + ")");
   int num_val = static_cast<int>(std::lround(options.num_images * options.val_fraction));
   if (options.num_images >= 2 && options.val_fraction > 0) num_val = std::max(num_val, 1);
   const int num_train = options.num_images - num_val;

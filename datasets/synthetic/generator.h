@@ -26,7 +26,7 @@ namespace mdetr::synthetic {
 
 struct SyntheticOptions {
   std::string out_dir;
-  int num_images = 100;        // scenes in all; val takes val_fraction of them (at least 1 if >= 2)
+  int num_images = 100;  // scenes in all; val takes val_fraction of them (at least 1 if >= 2)
   double val_fraction = 0.2;
   uint64_t seed = 0;
   SceneOptions scene;

@@ -20,7 +20,8 @@ void Paint(image::Image* target, const SceneObject& o, image::Rgb color) {
       image::FillRect(target, {o.x, o.y, o.x + o.extent - 1, o.y + o.extent - 1}, color);
       break;
     case Shape::kTriangle:
-      image::FillTriangle(target, o.x, o.y + e - 1, o.x + e - 1, o.y + e - 1, o.x + (e - 1) / 2.0, o.y, color);
+      image::FillTriangle(target, o.x, o.y + e - 1, o.x + e - 1, o.y + e - 1, o.x + (e - 1) / 2.0, o.y,
+                          color);
       break;
   }
 }
@@ -63,7 +64,7 @@ int DrawnPixels(int width, int height, const SceneObject& o) {
 
 const std::vector<NamedColor>& Palette() {
   static const std::vector<NamedColor> palette = {
-      {"red", {220, 40, 40}}, {"green", {40, 160, 60}}, {"blue", {40, 80, 220}},
+      {"red", {220, 40, 40}},     {"green", {40, 160, 60}},   {"blue", {40, 80, 220}},
       {"yellow", {240, 200, 30}}, {"purple", {140, 60, 170}},
   };
   return palette;

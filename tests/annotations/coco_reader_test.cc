@@ -120,7 +120,8 @@ TEST(CocoReaderTest, EveryMalformedRecordIsReportedWithFileIndexAndField) {
   EXPECT_THAT(m, HasSubstr("images[3].id: duplicate image id 1"));
   EXPECT_THAT(m, HasSubstr("annotations[0].bbox: expected [x, y, width, height] (4 numbers)"));
   EXPECT_THAT(m, HasSubstr("annotations[1].area: missing"));
-  EXPECT_THAT(m, HasSubstr("annotations[2].tokens_positive: span [2, 9] outside the caption of 5 characters"));
+  EXPECT_THAT(m,
+              HasSubstr("annotations[2].tokens_positive: span [2, 9] outside the caption of 5 characters"));
   EXPECT_THAT(m, HasSubstr("annotations[3].tokens_positive: expected a list of [begin, end] spans"));
   EXPECT_THAT(m, HasSubstr("annotations[4].category_id: expected an integer"));
   EXPECT_THAT(m, HasSubstr("annotations[4].iscrowd: expected 0 or 1"));
@@ -136,7 +137,8 @@ TEST(CocoReaderTest, OrphanAnnotationsAreKeptOutOfTheIndexLikePycocotools) {
 }
 
 TEST(CocoReaderTest, SyntaxErrorsAndMissingFiles) {
-  for (const char* bad : {"{\"images\": [", "[1, 2]", "{\"images\": []} trailing", "", "{\"images\": [{\"id\": 1,}]}"}) {
+  for (const char* bad :
+       {"{\"images\": [", "[1, 2]", "{\"images\": []} trailing", "", "{\"images\": [{\"id\": 1,}]}"}) {
     auto ds = ParseCocoJson(bad, "syntax.json");
     ASSERT_FALSE(ds.ok()) << bad;
     EXPECT_THAT(ds.status().message(), HasSubstr("syntax.json")) << bad;

@@ -10,7 +10,8 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(FlickrSentencesTest, MultiTypePhrasesAndBlankLines) {
-  auto s = ParseFlickrSentences("\n[/EN#5/people/other Two men] look at [/EN#6/scene the sea] .\r\n\n", "m.txt");
+  auto s =
+      ParseFlickrSentences("\n[/EN#5/people/other Two men] look at [/EN#6/scene the sea] .\r\n\n", "m.txt");
   ASSERT_TRUE(s.ok()) << s.status();
   ASSERT_EQ(s->size(), 1u);
   EXPECT_EQ((*s)[0].text, "Two men look at the sea .");
@@ -74,7 +75,8 @@ TEST(GqaQuestionsTest, RealQuestionFilesFromSharedData) {
   EXPECT_FALSE((*q1)[0].is_balanced);
   EXPECT_EQ((*q1)[0].semantic.size(), 5u);
   EXPECT_EQ((*q1)[0].semantic[4].dependencies, (std::vector<int>{2, 3}));
-  EXPECT_EQ((*q1)[0].question_objects, (std::vector<std::pair<std::string, std::string>>{{"2", "11"}, {"5", "4"}}));
+  EXPECT_EQ((*q1)[0].question_objects,
+            (std::vector<std::pair<std::string, std::string>>{{"2", "11"}, {"5", "4"}}));
 }
 
 TEST(GqaQuestionsTest, TestSplitWithoutAnswersAndMalformedQuestions) {

@@ -63,7 +63,8 @@ TEST(FlickrParityTest, AnnotationXmlMatchesTheReferenceParser) {
       ASSERT_NE(e, nullptr) << id;
       ASSERT_EQ(e->boxes.size(), boxes.size());
       for (size_t b = 0; b < boxes.size(); ++b) {
-        EXPECT_EQ((std::vector<int>(e->boxes[b].begin(), e->boxes[b].end())), boxes[b].get<std::vector<int>>());
+        EXPECT_EQ((std::vector<int>(e->boxes[b].begin(), e->boxes[b].end())),
+                  boxes[b].get<std::vector<int>>());
       }
     }
     EXPECT_EQ(ann->nobox, expected["nobox"].get<std::vector<std::string>>());
@@ -120,7 +121,8 @@ TEST(CocoRealDataTest, CocoInstanceAnnotationsOfImage39769) {
   std::stringstream list;
   list << in.rdbuf();
   const std::string json = R"({"images": [{"id": 39769, "file_name": "000000039769.png", "width": 640,
-      "height": 480}], "annotations": )" + list.str() + "}";
+      "height": 480}], "annotations": )" +
+                           list.str() + "}";
   auto ds = ParseCocoJson(json, "coco_39769");
   ASSERT_TRUE(ds.ok()) << ds.status();
   const nlohmann::json raw = nlohmann::json::parse(list.str());

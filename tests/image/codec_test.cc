@@ -1,13 +1,12 @@
 #include "datasets/image/codec.h"
 
-#include <zlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "datasets/image/draw.h"
 #include "tests/support/test_paths.h"
@@ -29,7 +28,8 @@ Image Pattern(int w, int h) {
   Image image(w, h);
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
-      image.Set(x, y, Rgb{static_cast<uint8_t>(x * 5), static_cast<uint8_t>(y * 7), static_cast<uint8_t>(x ^ y)});
+      image.Set(x, y,
+                Rgb{static_cast<uint8_t>(x * 5), static_cast<uint8_t>(y * 7), static_cast<uint8_t>(x ^ y)});
     }
   }
   return image;
@@ -79,7 +79,8 @@ TEST(CodecTest, CorruptBytesNeverCrash) {
     std::string bytes = ReadBytes(path);
     // Flip bytes throughout the stream after the signature; any outcome but a crash is fine,
     // and errors must name the source.
-    for (size_t i = 16; i < bytes.size(); i += bytes.size() / 17) bytes[i] = static_cast<char>(bytes[i] ^ 0x5A);
+    for (size_t i = 16; i < bytes.size(); i += bytes.size() / 17)
+      bytes[i] = static_cast<char>(bytes[i] ^ 0x5A);
     auto decoded = DecodeImage(bytes, path);
     if (!decoded.ok()) EXPECT_NE(decoded.status().message().find(path), std::string::npos);
   }

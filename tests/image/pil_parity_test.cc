@@ -1,14 +1,13 @@
 // Decoding parity with the reference loader, PIL's Image.open(path).convert("RGB"), on the real
 // images in ../shared/data and on fixtures covering grayscale, CMYK, palette, alpha, 16-bit,
 // interlaced and EXIF-rotated files. Goldens come from tools/parity/images/make_image_goldens.py.
-#include <zlib.h>
-
 #include <cmath>
 #include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include "datasets/image/codec.h"
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -57,7 +58,8 @@ class SyntheticDataTest : public ::testing::Test {
     return std::move(ds).value();
   }
   static image::Image Picture(const CocoDataset& ds, uint32_t image_index) {
-    auto decoded = image::ReadImageFile(*dir_ + "/images/" + std::string(ds.str(ds.images()[image_index].file_name)));
+    auto decoded =
+        image::ReadImageFile(*dir_ + "/images/" + std::string(ds.str(ds.images()[image_index].file_name)));
     EXPECT_TRUE(decoded.ok()) << decoded.status();
     return std::move(decoded).value();
   }
@@ -120,7 +122,8 @@ TEST_F(SyntheticDataTest, SplitsLoadWithTheAnnotationReaderAndAreDisjoint) {
   // 16 training scenes and 4 held-out ones, two captions each.
   EXPECT_EQ(train.images().size(), 32u);
   EXPECT_EQ(val.images().size(), 8u);
-  for (const auto& img : val.images()) EXPECT_THAT(std::string(val.str(img.file_name)), ::testing::StartsWith("val_"));
+  for (const auto& img : val.images())
+    EXPECT_THAT(std::string(val.str(img.file_name)), ::testing::StartsWith("val_"));
   for (const auto& img : train.images()) {
     EXPECT_THAT(std::string(train.str(img.file_name)), ::testing::StartsWith("train_"));
     EXPECT_GE(img.width, 128);
@@ -236,6 +239,30 @@ TEST_F(SyntheticDataTest, RelationWordsAreTrueOfTheBoxes) {
     }
   }
   EXPECT_GT(relations, 5);
+}
+
+}  // namespace
+}  // namespace mdetr::synthetic
+
+namespace mdetr::synthetic {
+namespace {
+
+TEST_F(SyntheticDataTest, CaptionsCoverEveryShapeColourSizeAndRelation) {
+  const CocoDataset ds = Load("train.json");
+  std::set<int> shapes;
+  std::set<std::string> words;
+  for (const auto& a : ds.annotations()) {
+    shapes.insert(a.category_id);
+    for (const auto& w : Words(PhraseText(ds, a))) words.insert(w);
+  }
+  std::string captions;
+  for (const auto& img : ds.images()) captions += std::string(ds.str(img.caption)) + "\n";
+  EXPECT_EQ(shapes, (std::set<int>{1, 2, 3}));
+  for (const auto& c : Palette()) EXPECT_TRUE(words.count(c.name)) << c.name;
+  EXPECT_TRUE(words.count("small") && words.count("large"));
+  for (const char* relation : {" left of ", " right of ", " above ", " below "}) {
+    EXPECT_NE(captions.find(relation), std::string::npos) << relation;
+  }
 }
 
 }  // namespace
