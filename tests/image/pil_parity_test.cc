@@ -48,8 +48,8 @@ TEST(PilParityTest, EveryGoldenImageDecodesToPilSizeAndPixels) {
     ASSERT_TRUE(decoded.ok()) << decoded.status();
     EXPECT_EQ(decoded->width(), g["width"].get<int>());
     EXPECT_EQ(decoded->height(), g["height"].get<int>());
-    // PNG is lossless, and the JPEG decoders (Debian's libjpeg-turbo 2.1.5 here, the libjpeg-turbo
-    // bundled with Pillow for the goldens) were measured bit-identical on all 17 JPEGs, baseline,
+    // PNG is lossless, and the JPEG decoders (Debian's libjpeg-turbo 2.1.5 here, libjpeg-turbo 3.2.0
+    // bundled with Pillow 13.0.0 for the goldens) were measured bit-identical on all 17 JPEGs, baseline,
     // progressive, grayscale and CMYK alike: so every pixel must equal PIL's.
     const bool exact = Crc32(*decoded) == g["crc32"].get<uint32_t>();
     EXPECT_TRUE(exact) << "pixels differ from PIL";

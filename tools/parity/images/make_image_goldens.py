@@ -20,7 +20,7 @@ import zlib
 
 import numpy as np
 import png  # pypng: writes the bit depths PIL cannot (2/4-bit gray, 16-bit RGB)
-from PIL import Image
+from PIL import Image, features
 
 OUT = "tests/image/testdata"
 SHARED = "../shared/data"
@@ -95,7 +95,8 @@ def main():
     for root, _, names in os.walk(SHARED):
         files += sorted(os.path.join(root, n) for n in names if n.endswith((".png", ".jpg")))
     goldens = [golden(f) for f in sorted(files)]
-    meta = {"tool": "PIL.Image.open(path).convert('RGB')", "pillow": Image.__version__}
+    meta = {"tool": "PIL.Image.open(path).convert('RGB')", "pillow": Image.__version__,
+            "libjpeg_turbo": features.version("libjpeg_turbo")}
     with open(os.path.join(OUT, "pil_goldens.json"), "w") as f:
         json.dump({"meta": meta, "images": goldens}, f, indent=1)
     print(f"{len(goldens)} goldens written", file=sys.stderr)
