@@ -62,7 +62,9 @@ Status LoadServerCurve(const std::string& secret_path, const std::string& author
 class Server {
  public:
   // Called for every decoded message but heartbeats. A returned envelope is sent back to the
-  // peer as the reply, with the request's id and this server's name filled in.
+  // peer as the reply, with the request's id and this server's name filled in. To answer later
+  // (after a synced store commit, say), return nullopt and Send() an envelope whose request_id
+  // is the request's.
   using Handler =
       std::function<std::optional<wire::Envelope>(const Peer& peer, const wire::Envelope& message)>;
   // Called for any peer silent for interval * liveness: workers, and CLIs that simply went away.
@@ -82,8 +84,8 @@ class Server {
   const std::string& endpoint() const;
   bool curve_enabled() const;
 
-  // Queues `message` for `routing_id`; version and sender are filled in. Thread-safe. Delivery is
-  // best effort: a peer that has gone is logged and forgotten.
+  // Queues `message` for `routing_id`; version and sender are filled in, request_id is sent as
+  // given. Thread-safe. Delivery is best effort: a peer that has gone is forgotten.
   Status Send(const std::string& routing_id, wire::Envelope message);
 
   // Stops the I/O thread and closes the socket; idempotent.

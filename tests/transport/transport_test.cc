@@ -414,6 +414,29 @@ TEST(TransportTest, ClientReconnectsAfterServerRestart) {
   EXPECT_GE(client->reconnects(), 1u);
 }
 
+TEST(TransportTest, ServerCanAnswerLaterFromAnotherThread) {
+  Server* server_ptr = nullptr;
+  std::vector<std::thread> answerers;
+  auto server = StartServer(LoopbackServer(), [&](const Peer& peer, const wire::Envelope& request) {
+    // As the coordinator does when the answer waits for a synced commit: reply off the I/O thread.
+    answerers.emplace_back([&server_ptr, peer, request] {
+      std::this_thread::sleep_for(milliseconds(50));
+      wire::Envelope reply;
+      reply.request_id = request.request_id;
+      reply.body = wire::Ack{"committed " + std::get<wire::CancelJob>(request.body).job_id};
+      EXPECT_TRUE(server_ptr->Send(peer.routing_id, reply).ok());
+    });
+    return std::optional<wire::Envelope>();
+  });
+  ASSERT_NE(server, nullptr);
+  server_ptr = server.get();
+  auto client = ConnectClient(ClientOf(server->endpoint()));
+  Result<wire::Envelope> reply = client->Call(wire::CancelJob{"job-4", "user asked"}, kCallTimeout);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(std::get<wire::Ack>(reply->body).message, "committed job-4");
+  for (std::thread& answerer : answerers) answerer.join();
+}
+
 TEST(TransportTest, ServerPushesMessagesToAConnectedWorker) {
   std::mutex mu;
   std::string worker_routing_id;
