@@ -129,6 +129,8 @@ void CocoReader::ReadImage(dom::object obj, size_t index) {
   for (auto field : obj) {
     const std::string_view key = field.key;
     const dom::element v = field.value;
+    // An optional field written as null is treated as absent; required ones are reported below.
+    if (json::IsNull(v) && key != "id" && key != "file_name") continue;
     std::string_view s;
     bool ok = true;
     const char* expected = "an integer";
@@ -286,6 +288,10 @@ void CocoReader::ReadAnnotation(dom::object obj, size_t index) {
   for (auto field : obj) {
     const std::string_view key = field.key;
     const dom::element v = field.value;
+    if (json::IsNull(v) && key != "id" && key != "image_id" && key != "bbox" && key != "category_id" &&
+        key != "area") {
+      continue;
+    }
     bool ok = true;
     const char* expected = "an integer";
     if (key == "id") {

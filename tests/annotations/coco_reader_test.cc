@@ -127,6 +127,23 @@ TEST(CocoReaderTest, EveryMalformedRecordIsReportedWithFileIndexAndField) {
   EXPECT_THAT(m, HasSubstr("annotations[4].iscrowd: expected 0 or 1"));
 }
 
+TEST(CocoReaderTest, NullOptionalFieldsCountAsAbsentNullRequiredFieldsDoNot) {
+  auto ok = ParseCocoJson(R"({"images": [{"id": 1, "file_name": "a", "original_id": null, "caption": null,
+      "tokens_positive_eval": null}],
+    "annotations": [{"id": 1, "image_id": 1, "bbox": [0, 0, 1, 1], "category_id": 1, "area": 1,
+                     "iscrowd": null, "segmentation": null, "tokens_positive": null}]})",
+                          "nulls.json");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->images()[0].original_id, -1);
+  EXPECT_EQ(ok->annotations()[0].segmentation, SegmentationKind::kNone);
+  auto bad = ParseCocoJson(R"({"images": [{"id": 1, "file_name": null}],
+    "annotations": [{"id": 1, "image_id": 1, "bbox": null, "category_id": 1, "area": 1}]})",
+                           "nulls.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("images[0].file_name: expected a string"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("annotations[0].bbox: expected [x, y, width, height]"));
+}
+
 TEST(CocoReaderTest, OrphanAnnotationsAreKeptOutOfTheIndexLikePycocotools) {
   auto ds = ParseCocoJson(R"({"images": [{"id": 1, "file_name": "a"}],
     "annotations": [{"id": 1, "image_id": 42, "bbox": [0, 0, 1, 1], "category_id": 1, "area": 1}]})",
