@@ -210,8 +210,11 @@ bool Server::Impl::ReceiveOne(MonoTime now) {
 }
 
 void Server::Impl::Refuse(const std::string& routing_id, const Status& why, size_t frame_bytes) {
-  ++frames_refused_;
-  MDETR_LOG_WARN("refused a frame of {} bytes: {}", frame_bytes, why.ToString());
+  const uint64_t refused = ++frames_refused_;
+  // A flood of bad frames must not turn into a flood of log lines.
+  if (refused <= 10 || refused % 1000 == 0) {
+    MDETR_LOG_WARN("refused a frame of {} bytes ({} so far): {}", frame_bytes, refused, why.ToString());
+  }
   wire::Envelope reply;
   reply.body = wire::ErrorFromStatus(why.WithContext("refused frame"));
   SendEnvelope(routing_id, std::move(reply));
