@@ -257,6 +257,42 @@ TEST(StoreTest, OpenErrorsAreStatuses) {
   std::remove(file.c_str());
 }
 
+TEST(StoreTest, RecoveryDropsATornWalTailAndKeepsWhatWasCommitted) {
+  const std::string dir = testing::MakeTempDir("store-torn");
+  {
+    std::unique_ptr<Store> store = OpenOrDie(dir);
+    Batch batch;
+    batch.Put(Family::kJobs, "job-1", "running");
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  // A crash in the middle of appending leaves half a record at the end of the log.
+  int wal_files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".log") continue;
+    ++wal_files;
+    std::ofstream(entry.path(), std::ios::app | std::ios::binary) << std::string("\x07\x00\x13garbage", 10);
+  }
+  ASSERT_GT(wal_files, 0);
+  std::unique_ptr<Store> store = OpenOrDie(dir);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(GetOrEmpty(*store, Family::kJobs, "job-1"), "running");
+}
+
+TEST(StoreTest, ACorruptedManifestIsAnErrorNotACrash) {
+  const std::string dir = testing::MakeTempDir("store-manifest");
+  {
+    std::unique_ptr<Store> store = OpenOrDie(dir);
+    Batch batch;
+    batch.Put(Family::kJobs, "job-1", "running");
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  std::ofstream(dir + "/CURRENT", std::ios::trunc) << "MANIFEST-999999\n";  // points at nothing
+  Result<std::unique_ptr<Store>> store = Store::Open(dir);
+  EXPECT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find(dir), std::string::npos) << store.status();
+  EXPECT_NE(store.status().message().find("MANIFEST-999999"), std::string::npos) << store.status();
+}
+
 TEST(StoreTest, OpensAStoreWithFamiliesItDoesNotKnow) {
   const std::string dir = testing::MakeTempDir("store-newer");
   {
