@@ -5,7 +5,7 @@
 //   <dir>/<name>.secret  "public <key>\nsecret <key>\n", mode 0600
 // Reading a secret file that group or others may read is refused, as ssh refuses private keys.
 // An allow-list ("authorized keys") file has one public key per line, optionally followed by a
-// name; blank lines and lines starting with '#' are ignored.
+// name; blank lines and comment lines starting with '#' (that are not a key) are ignored.
 #pragma once
 
 #include <string>

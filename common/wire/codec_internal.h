@@ -18,7 +18,7 @@ namespace s = ::mdetr::wire::schema;
 inline kj::StringPtr Text(const std::string& value) { return kj::StringPtr(value.c_str(), value.size()); }
 inline std::string Str(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
 
-// Lists of strings and of plain numbers, used by many messages.
+// Lists of strings, used by many messages.
 void WriteStrings(capnp::List<capnp::Text>::Builder list, const std::vector<std::string>& values);
 std::vector<std::string> ReadStrings(capnp::List<capnp::Text>::Reader list);
 
