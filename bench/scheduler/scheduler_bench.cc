@@ -74,8 +74,9 @@ int main(int argc, char** argv) {
   std::printf("Throughput (time inside Scheduler::Handle only: %.3f s)\n", core);
   std::printf("  %-44s %10lld   %10.0f /s\n", "events handled", static_cast<long long>(r.steps),
               static_cast<double>(r.steps) / core);
-  std::printf("  %-44s %10lld   %10.0f /s   goal >= 10,000 /s\n", "decisions (place, kill, requeue, fail, ...)",
-              static_cast<long long>(r.decisions), static_cast<double>(r.decisions) / core);
+  std::printf("  %-44s %10lld   %10.0f /s   goal >= 10,000 /s\n",
+              "decisions (place, kill, requeue, fail, ...)", static_cast<long long>(r.decisions),
+              static_cast<double>(r.decisions) / core);
   std::printf("  %-44s %10lld   %10.0f /s\n\n", "gang placements", static_cast<long long>(r.placements),
               static_cast<double>(r.placements) / core);
 
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
   std::printf("Ray, published figures (release microbenchmarks on one node; NOT measured here):\n");
   std::printf("  %-44s %10s   %10s\n", "single_client_tasks_async", "", "~8,000 /s");
   std::printf("  %-44s %10s   %10s\n", "placement_group_create/removal", "", "765 /s");
-  std::printf("Ours counts the scheduling core alone (no RPC, no process start); Ray's include its RPC path.\n");
+  std::printf(
+      "Ours counts the scheduling core alone (no RPC, no process start); Ray's include its RPC path.\n");
   return 0;
 }

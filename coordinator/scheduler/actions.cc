@@ -7,10 +7,14 @@ namespace mdetr::scheduler {
 
 const char* RejectCodeName(RejectCode code) {
   switch (code) {
-    case RejectCode::kInvalidSpec: return "invalid spec";
-    case RejectCode::kUnknownLabels: return "unknown labels";
-    case RejectCode::kNeverFits: return "never fits";
-    case RejectCode::kDuplicateId: return "duplicate id";
+    case RejectCode::kInvalidSpec:
+      return "invalid spec";
+    case RejectCode::kUnknownLabels:
+      return "unknown labels";
+    case RejectCode::kNeverFits:
+      return "never fits";
+    case RejectCode::kDuplicateId:
+      return "duplicate id";
   }
   return "unknown";
 }
@@ -30,7 +34,8 @@ struct Printer {
     return out + ")";
   }
   std::string operator()(const KillAttempt& a) const {
-    return fmt::format("KillAttempt({}#{} on {}: {})", a.task, a.attempt, fmt::join(a.workers, ","), a.reason);
+    return fmt::format("KillAttempt({}#{} on {}: {})", a.task, a.attempt, fmt::join(a.workers, ","),
+                       a.reason);
   }
   std::string operator()(const RejectTask& a) const {
     return fmt::format("RejectTask({}, {}: {})", a.task, RejectCodeName(a.code), a.reason);

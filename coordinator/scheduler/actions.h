@@ -35,10 +35,10 @@ struct KillAttempt {
 };
 
 enum class RejectCode {
-  kInvalidSpec,      // malformed request: fix it
-  kUnknownLabels,    // no worker carries a required label
-  kNeverFits,        // more than any placement on the current cluster shape can give
-  kDuplicateId,      // the id is taken by a different task; the first submission stands
+  kInvalidSpec,    // malformed request: fix it
+  kUnknownLabels,  // no worker carries a required label
+  kNeverFits,      // more than any placement on the current cluster shape can give
+  kDuplicateId,    // the id is taken by a different task; the first submission stands
 };
 
 const char* RejectCodeName(RejectCode code);

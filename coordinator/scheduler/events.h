@@ -53,7 +53,7 @@ struct TaskFinished {
   WorkerId failed_worker;
 };
 
-using Event = std::variant<SubmitTask, CancelTask, WorkerJoined, WorkerLost, WorkerDrain, WorkerRelease,
-                           TaskFinished>;
+using Event =
+    std::variant<SubmitTask, CancelTask, WorkerJoined, WorkerLost, WorkerDrain, WorkerRelease, TaskFinished>;
 
 }  // namespace mdetr::scheduler

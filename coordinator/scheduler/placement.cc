@@ -44,7 +44,8 @@ bool GangFitter::Fit(const std::vector<int>& options, int64_t total, const std::
     if (avail[node] >= k) candidates_.emplace_back(avail[node], node);
   }
   // Least room first; ties go to the lower node index so that runs are reproducible.
-  std::nth_element(candidates_.begin(), candidates_.begin() + static_cast<long>(nodes - 1), candidates_.end());
+  std::nth_element(candidates_.begin(), candidates_.begin() + static_cast<long>(nodes - 1),
+                   candidates_.end());
   candidates_.resize(nodes);
   std::sort(candidates_.begin(), candidates_.end());
   for (const auto& [room, node] : candidates_) out->push_back({node, k});
@@ -63,7 +64,8 @@ bool GangFitter::Reserve(const std::vector<int>& options, int64_t total, const s
     // Negated so that the node with the most units free now sorts first.
     if (room[node] >= k) candidates_.emplace_back(-avail[node], node);
   }
-  std::nth_element(candidates_.begin(), candidates_.begin() + static_cast<long>(nodes - 1), candidates_.end());
+  std::nth_element(candidates_.begin(), candidates_.begin() + static_cast<long>(nodes - 1),
+                   candidates_.end());
   candidates_.resize(nodes);
   std::sort(candidates_.begin(), candidates_.end());
   for (const auto& [neg_avail, node] : candidates_) out->push_back({node, k});

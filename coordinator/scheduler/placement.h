@@ -45,7 +45,7 @@ class GangFitter {
   int FirstFittingOption(const std::vector<int>& options, int64_t total, const std::vector<int>& eligible,
                          const std::vector<int>& units);
 
-  std::vector<int> at_least_;                   // at_least_[k]: eligible nodes with >= k units
+  std::vector<int> at_least_;                    // at_least_[k]: eligible nodes with >= k units
   std::vector<std::pair<int, int>> candidates_;  // (sort key, node)
 };
 

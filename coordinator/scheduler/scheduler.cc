@@ -17,9 +17,12 @@ uint64_t AllGpus(int gpus) { return gpus >= 64 ? ~uint64_t{0} : (uint64_t{1} << 
 
 int& FailureCount(TaskRecord& task, FailureKind kind) {
   switch (kind) {
-    case FailureKind::kPreempted: return task.preempted_failures;
-    case FailureKind::kInfrastructure: return task.infrastructure_failures;
-    case FailureKind::kUserError: break;
+    case FailureKind::kPreempted:
+      return task.preempted_failures;
+    case FailureKind::kInfrastructure:
+      return task.infrastructure_failures;
+    case FailureKind::kUserError:
+      break;
   }
   return task.user_failures;
 }
@@ -116,7 +119,8 @@ bool Scheduler::CheckSubmission(const TaskSpec& spec, std::vector<Action>* actio
     return reject(RejectCode::kInvalidSpec, fmt::format("task {}: retry budgets must be >= 0", spec.id));
   }
   for (const auto& [key, value] : spec.required_labels) {
-    if (key.empty()) return reject(RejectCode::kInvalidSpec, fmt::format("task {}: empty label key", spec.id));
+    if (key.empty())
+      return reject(RejectCode::kInvalidSpec, fmt::format("task {}: empty label key", spec.id));
     bool known = false;
     for (const WorkerRecord& w : workers_) {
       if (!IsSchedulable(w)) continue;
@@ -139,7 +143,8 @@ bool Scheduler::CheckSubmission(const TaskSpec& spec, std::vector<Action>* actio
                     fmt::format("task {}: no alive worker with {} has all the labels {}", spec.id,
                                 UnitName(spec), FormatLabels(spec.required_labels)));
     }
-    return reject(RejectCode::kNeverFits, fmt::format("task {}: no alive worker has {}", spec.id, UnitName(spec)));
+    return reject(RejectCode::kNeverFits,
+                  fmt::format("task {}: no alive worker has {}", spec.id, UnitName(spec)));
   }
   std::vector<int> capacity(workers_.size(), 0);
   int largest = 0;
@@ -187,9 +192,10 @@ Status Scheduler::Join(const WorkerSpec& spec, std::vector<Action>* actions) {
     return InvalidArgumentError(fmt::format("worker join: id '{}' must have 1..255 characters", spec.id));
   }
   if (spec.gpus < 0 || spec.gpus > kMaxGpusPerWorker || spec.cpu_slots < 0) {
-    return InvalidArgumentError(fmt::format("worker {}: gpus = {}, cpu_slots = {}, expected gpus in 0..{} and "
-                                            "cpu_slots >= 0",
-                                            spec.id, spec.gpus, spec.cpu_slots, kMaxGpusPerWorker));
+    return InvalidArgumentError(
+        fmt::format("worker {}: gpus = {}, cpu_slots = {}, expected gpus in 0..{} and "
+                    "cpu_slots >= 0",
+                    spec.id, spec.gpus, spec.cpu_slots, kMaxGpusPerWorker));
   }
   for (const auto& [key, value] : spec.labels) {
     if (key.empty()) return InvalidArgumentError(fmt::format("worker {}: empty label key", spec.id));
@@ -198,7 +204,8 @@ Status Scheduler::Join(const WorkerSpec& spec, std::vector<Action>* actions) {
   if (auto it = worker_index_.find(spec.id); it != worker_index_.end()) {
     index = it->second;
     WorkerRecord& w = workers_[index];
-    if (w.state != WorkerState::kLost && w.spec.incarnation == spec.incarnation) return Status::Ok();  // repeat
+    if (w.state != WorkerState::kLost && w.spec.incarnation == spec.incarnation)
+      return Status::Ok();  // repeat
     if (!w.tasks.empty()) {
       // A new incarnation: the daemon restarted and its ranks died with it.
       TearDownWorker(index, false, fmt::format("worker {} restarted", spec.id), actions);
@@ -306,10 +313,12 @@ void Scheduler::Finish(const TaskFinished& report, std::vector<Action>* actions)
       }
     }
   }
-  FailAttempt(index, kind, fmt::format("attempt {} ended: {}", report.attempt, FailureKindName(kind)), actions);
+  FailAttempt(index, kind, fmt::format("attempt {} ended: {}", report.attempt, FailureKindName(kind)),
+              actions);
 }
 
-void Scheduler::FailAttempt(int index, FailureKind kind, const std::string& reason, std::vector<Action>* actions) {
+void Scheduler::FailAttempt(int index, FailureKind kind, const std::string& reason,
+                            std::vector<Action>* actions) {
   TaskRecord& task = tasks_[index];
   FreeResources(index);
   int& count = FailureCount(task, kind);
@@ -362,7 +371,9 @@ void Scheduler::Enqueue(int index) {
   PoolFor(task.spec).queue.insert({QueueKey{-int64_t{task.spec.priority}, task.queue_seq}, index});
 }
 
-Scheduler::Pool& Scheduler::PoolFor(const TaskSpec& spec) { return spec.uses_gpus() ? *gpu_pool_ : *cpu_pool_; }
+Scheduler::Pool& Scheduler::PoolFor(const TaskSpec& spec) {
+  return spec.uses_gpus() ? *gpu_pool_ : *cpu_pool_;
+}
 
 void Scheduler::MarkShapeChanged() {
   for (Pool* pool : {gpu_pool_.get(), cpu_pool_.get()}) {

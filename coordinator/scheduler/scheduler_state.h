@@ -21,8 +21,8 @@ struct RankSlot {
 struct TaskRecord {
   TaskSpec spec;
   TaskState state = TaskState::kPending;
-  uint64_t queue_seq = 0;  // order of first acceptance: FIFO within a priority, kept on requeue
-  AttemptId attempt = 0;   // the current attempt if running, else the last one (0: never placed)
+  uint64_t queue_seq = 0;       // order of first acceptance: FIFO within a priority, kept on requeue
+  AttemptId attempt = 0;        // the current attempt if running, else the last one (0: never placed)
   std::vector<RankSlot> ranks;  // placement of the running attempt, rank order
   // While pending and blocked: the units held back for it, as (worker index, units). Kept from
   // pass to pass while still valid, so that capacity it waits for is not handed to others when a

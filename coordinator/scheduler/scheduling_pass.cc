@@ -121,12 +121,14 @@ bool Scheduler::ReservationStillHolds(const Pool& pool, const TaskRecord& task) 
   if (task.reservation.empty()) return false;
   for (const auto& [node, units] : task.reservation) {
     const WorkerRecord& w = workers_[node];
-    if (!IsSchedulable(w) || pool.room[node] < units || !MatchesLabels(w, task.spec.required_labels)) return false;
+    if (!IsSchedulable(w) || pool.room[node] < units || !MatchesLabels(w, task.spec.required_labels))
+      return false;
   }
   return true;
 }
 
-void Scheduler::Place(Pool& pool, int index, const std::vector<NodeShare>& shares, std::vector<Action>* actions) {
+void Scheduler::Place(Pool& pool, int index, const std::vector<NodeShare>& shares,
+                      std::vector<Action>* actions) {
   TaskRecord& task = tasks_[index];
   task.reservation.clear();
   const TaskSpec& spec = task.spec;

@@ -138,8 +138,8 @@ TEST(SchedulerFailureTest, QuarantineCountsOnlyConsecutiveInfrastructureFailures
   run("a1x", Outcome::kInfrastructure);
   run("a2x", Outcome::kSucceeded);  // resets the count
   run("a3x", Outcome::kInfrastructure);
-  run("a4x", Outcome::kUserError);   // the task's fault, not the worker's
-  run("a5x", Outcome::kPreempted);   // neither
+  run("a4x", Outcome::kUserError);  // the task's fault, not the worker's
+  run("a5x", Outcome::kPreempted);  // neither
   EXPECT_EQ(h.scheduler.FindWorker("w1")->state, WorkerState::kAlive);
   EXPECT_EQ(Only<QuarantineWorker>(run("a6x", Outcome::kInfrastructure)).size(), 1u);
 }

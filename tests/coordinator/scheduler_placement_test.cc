@@ -1,7 +1,7 @@
 // Where gangs go: one worker when possible, else an even split; never a GPU twice; all or nothing.
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "tests/coordinator/scheduler_test_util.h"
 

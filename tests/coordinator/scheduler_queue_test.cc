@@ -78,6 +78,7 @@ TEST(SchedulerQueueTest, StreamOfSmallTasksDoesNotStarveAWaitingGang) {
   h.AddWorker("w1", 8);
   h.AddWorker("w2", 8);
   std::vector<PlaceTask> smalls;
+  smalls.reserve(16);
   for (int i = 0; i < 16; ++i) smalls.push_back(h.SubmitPlaced(Gang("s" + std::to_string(i) + "a", 1, 1)));
   EXPECT_TRUE(Only<PlaceTask>(h.Submit(Gang("gang", 2, 8))).empty());
   // Each time a small task ends a new one arrives. Without a reservation each would take the
@@ -85,7 +86,8 @@ TEST(SchedulerQueueTest, StreamOfSmallTasksDoesNotStarveAWaitingGang) {
   for (int i = 0; i < 16; ++i) {
     const std::vector<Action> finished = h.Finish(smalls[static_cast<size_t>(i)]);
     const std::vector<Action> submitted = h.Submit(Gang("n" + std::to_string(i) + "b", 1, 1));
-    EXPECT_TRUE(Only<PlaceTask>(submitted).empty()) << "newcomer started while the gang waits: " << Describe(submitted);
+    EXPECT_TRUE(Only<PlaceTask>(submitted).empty())
+        << "newcomer started while the gang waits: " << Describe(submitted);
     if (i < 15) {
       EXPECT_TRUE(Only<PlaceTask>(finished).empty()) << Describe(finished);
     } else {

@@ -1,12 +1,12 @@
 // Helpers for driving a Scheduler in tests: build specs, send events, pick actions by type.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "coordinator/scheduler/scheduler.h"
 

@@ -47,9 +47,11 @@ void InvariantChecker::Check(const Event& event, const std::vector<Action>& acti
   std::set<std::string> must_requeue_or_fail;
   if (const auto* f = std::get_if<TaskFinished>(&event)) {
     auto it = tasks_.find(f->task);
-    const bool live = it != tasks_.end() && it->second.state == Task::kRunning && it->second.attempt == f->attempt;
+    const bool live =
+        it != tasks_.end() && it->second.state == Task::kRunning && it->second.attempt == f->attempt;
     if (!live) {
-      if (!actions.empty()) Fail(fmt::format("stale report for {}#{} produced {}", f->task, f->attempt, ToString(actions[0])));
+      if (!actions.empty())
+        Fail(fmt::format("stale report for {}#{} produced {}", f->task, f->attempt, ToString(actions[0])));
       return;
     }
     FreeAttempt(it->second);
@@ -101,7 +103,8 @@ void InvariantChecker::Check(const Event& event, const std::vector<Action>& acti
   // 3. Worker state.
   if (const auto* j = std::get_if<WorkerJoined>(&event)) {
     Worker& w = WorkerNamed(j->spec.id);
-    const bool fresh = w.spec.id.empty() || w.state == WorkerState::kLost || w.spec.incarnation != j->spec.incarnation;
+    const bool fresh =
+        w.spec.id.empty() || w.state == WorkerState::kLost || w.spec.incarnation != j->spec.incarnation;
     if (fresh) {
       if (w.state != WorkerState::kQuarantined) w.state = WorkerState::kAlive;
       w.spec = j->spec;
@@ -126,26 +129,30 @@ void InvariantChecker::Check(const Event& event, const std::vector<Action>& acti
     if (const auto* q = std::get_if<QuarantineWorker>(&a)) {
       WorkerNamed(q->worker).state = WorkerState::kQuarantined;
     } else if (const auto* r = std::get_if<RequeueTask>(&a)) {
-      if (!must_requeue_or_fail.erase(r->task)) Fail(fmt::format("{} for a task that did not just fail", ToString(a)));
+      if (!must_requeue_or_fail.erase(r->task))
+        Fail(fmt::format("{} for a task that did not just fail", ToString(a)));
       Task& t = tasks_[r->task];
       t.state = Task::kPending;
       SetPending(t, true);
     } else if (const auto* f = std::get_if<FailTask>(&a)) {
-      if (!must_requeue_or_fail.erase(f->task)) Fail(fmt::format("{} for a task that did not just fail", ToString(a)));
+      if (!must_requeue_or_fail.erase(f->task))
+        Fail(fmt::format("{} for a task that did not just fail", ToString(a)));
     } else if (const auto* p = std::get_if<PlaceTask>(&a)) {
       CheckPlace(*p, &placed);
     }
   }
   for (const std::string& id : must_requeue_or_fail) {
     // A failed attempt must be retried or end the task, unless the task was cancelled.
-    if (!std::holds_alternative<CancelTask>(event)) Fail(fmt::format("{} failed but was neither requeued nor failed", id));
+    if (!std::holds_alternative<CancelTask>(event))
+      Fail(fmt::format("{} failed but was neither requeued nor failed", id));
   }
   if (std::holds_alternative<WorkerLost>(event)) {
     const std::string& lost = std::get<WorkerLost>(event).worker;
     for (const auto& [id, task] : tasks_) {
       if (task.state != Task::kRunning) continue;
       for (const Holding& h : task.holdings) {
-        if (workers_[static_cast<size_t>(h.worker)].spec.id == lost) Fail(fmt::format("{} still runs on lost worker {}", id, lost));
+        if (workers_[static_cast<size_t>(h.worker)].spec.id == lost)
+          Fail(fmt::format("{} still runs on lost worker {}", id, lost));
       }
     }
   }
@@ -157,10 +164,12 @@ void InvariantChecker::CheckPlace(const PlaceTask& place, std::vector<const Task
   if (it == tasks_.end()) return Fail(fmt::format("placed unknown task {}", place.task));
   Task& t = it->second;
   if (t.state != Task::kPending) return Fail(fmt::format("placed {} which is not pending", place.task));
-  if (place.attempt <= last_attempt_) Fail(fmt::format("attempt {} of {} does not grow", place.attempt, place.task));
+  if (place.attempt <= last_attempt_)
+    Fail(fmt::format("attempt {} of {} does not grow", place.attempt, place.task));
   last_attempt_ = std::max(last_attempt_, place.attempt);
   if (static_cast<int>(place.ranks.size()) != t.spec.ranks) {
-    return Fail(fmt::format("{} has {} ranks, the gang has {}", place.task, place.ranks.size(), t.spec.ranks));
+    return Fail(
+        fmt::format("{} has {} ranks, the gang has {}", place.task, place.ranks.size(), t.spec.ranks));
   }
   std::map<std::string, int> per_worker;
   for (const RankPlacement& r : place.ranks) {
@@ -179,7 +188,8 @@ void InvariantChecker::CheckPlace(const PlaceTask& place, std::vector<const Task
     Holding h{index->second, r.gpus, r.cpu_slots};
     if (t.spec.uses_gpus()) {
       if (static_cast<int>(r.gpus.size()) != t.spec.gpus_per_rank) {
-        Fail(fmt::format("{}: a rank got {} GPUs, needs {}", place.task, r.gpus.size(), t.spec.gpus_per_rank));
+        Fail(
+            fmt::format("{}: a rank got {} GPUs, needs {}", place.task, r.gpus.size(), t.spec.gpus_per_rank));
       }
       for (int g : r.gpus) {
         if (g < 0 || g >= w->spec.gpus) {
@@ -187,13 +197,15 @@ void InvariantChecker::CheckPlace(const PlaceTask& place, std::vector<const Task
           continue;
         }
         std::string& owner = w->gpu_owner[static_cast<size_t>(g)];
-        if (!owner.empty()) Fail(fmt::format("GPU {} of {} given to {} while {} holds it", g, r.worker, place.task, owner));
+        if (!owner.empty())
+          Fail(fmt::format("GPU {} of {} given to {} while {} holds it", g, r.worker, place.task, owner));
         if (owner.empty()) --w->free_gpus;
         owner = place.task;
       }
       per_worker[r.worker] += static_cast<int>(r.gpus.size());
     } else {
-      if (r.cpu_slots != t.spec.cpus_per_rank) Fail(fmt::format("{}: a rank got {} CPU slots", place.task, r.cpu_slots));
+      if (r.cpu_slots != t.spec.cpus_per_rank)
+        Fail(fmt::format("{}: a rank got {} CPU slots", place.task, r.cpu_slots));
       w->cpus_used += r.cpu_slots;
       if (w->cpus_used > w->spec.cpu_slots) Fail(fmt::format("CPU slots of {} overbooked", r.worker));
       per_worker[r.worker] += r.cpu_slots;
@@ -240,9 +252,10 @@ void InvariantChecker::CheckPriorities(const std::vector<const Task*>& placed) {
         held_known = true;
       }
       if (FitsAhead(high, *low)) {
-        Fail(fmt::format("{} (priority {}) was placed on capacity that {} (priority {}, ahead in the queue) "
-                         "could have started on",
-                         low->spec.id, low->spec.priority, high.spec.id, high.spec.priority));
+        Fail(
+            fmt::format("{} (priority {}) was placed on capacity that {} (priority {}, ahead in the queue) "
+                        "could have started on",
+                        low->spec.id, low->spec.priority, high.spec.id, high.spec.priority));
       }
     }
   }
@@ -293,8 +306,8 @@ void InvariantChecker::CheckBooks() {
     const int free = static_cast<int>(std::count(w.gpu_owner.begin(), w.gpu_owner.end(), ""));
     if (free != w.free_gpus) Fail(fmt::format("ledger of {} lost count of its free GPUs", id));
     if (record->free_gpus != free || record->free_cpus != w.spec.cpu_slots - w.cpus_used) {
-      Fail(fmt::format("worker {}: scheduler counts {} free GPUs and {} free CPU slots, the ledger {} and {}", id,
-                       record->free_gpus, record->free_cpus, free, w.spec.cpu_slots - w.cpus_used));
+      Fail(fmt::format("worker {}: scheduler counts {} free GPUs and {} free CPU slots, the ledger {} and {}",
+                       id, record->free_gpus, record->free_cpus, free, w.spec.cpu_slots - w.cpus_used));
     }
   }
 }

@@ -27,7 +27,9 @@ struct Pending {
 class Loop {
  public:
   explicit Loop(const SimOptions& options)
-      : options_(options), rng_(options.workload.seed ^ 0x9e3779b97f4a7c15ULL), scheduler_(options.config),
+      : options_(options),
+        rng_(options.workload.seed ^ 0x9e3779b97f4a7c15ULL),
+        scheduler_(options.config),
         checker_(&scheduler_) {}
 
   SimReport Run() {
@@ -58,7 +60,8 @@ class Loop {
       Push(a.at, SubmitTask{a.spec});
       if (unit(rng_) < w.duplicate_probability) Push(a.at + kSecond, SubmitTask{a.spec});
       if (unit(rng_) < w.cancel_probability) {
-        Push(a.at + static_cast<SimTime>(unit(rng_) * 2 * static_cast<double>(a.duration)), CancelTask{a.spec.id});
+        Push(a.at + static_cast<SimTime>(unit(rng_) * 2 * static_cast<double>(a.duration)),
+             CancelTask{a.spec.id});
       }
     }
     auto random_time = [&] { return static_cast<SimTime>(unit(rng_) * static_cast<double>(horizon)); };
@@ -75,7 +78,8 @@ class Loop {
       rejoin_.push_back({at + 3600 * kSecond, n});
     }
     // Restarts get their incarnation when they happen, so they stay in order per node.
-    for (const auto& [at, n] : rejoin_) Push(at, WorkerJoined{WorkerSpec{node_names_[static_cast<size_t>(n)], 0, 0, {}, 0}});
+    for (const auto& [at, n] : rejoin_)
+      Push(at, WorkerJoined{WorkerSpec{node_names_[static_cast<size_t>(n)], 0, 0, {}, 0}});
 
     std::vector<Action> actions;
     while (!queue_.empty()) {
@@ -93,14 +97,16 @@ class Loop {
       actions.clear();
       const auto start = std::chrono::steady_clock::now();
       Status status = scheduler_.Handle(next.event, &actions);
-      const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+      const double us =
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
       report_.core_seconds += us * 1e-6;
       report_.handle_us.push_back(us);
       ++report_.steps;
       if (!status.ok()) report_.violations.push_back("event refused: " + status.ToString());
       if (options_.check_invariants) {
         checker_.Check(next.event, actions);
-        if (options_.check_books_every > 0 && report_.steps % options_.check_books_every == 0) checker_.CheckBooks();
+        if (options_.check_books_every > 0 && report_.steps % options_.check_books_every == 0)
+          checker_.CheckBooks();
       }
       if (const auto* f = std::get_if<TaskFinished>(&next.event)) EndAttempt(f->attempt);
       const bool is_submit = std::holds_alternative<SubmitTask>(next.event);
@@ -155,10 +161,11 @@ class Loop {
         if (p == nullptr || p->task != head_) continue;
         ++report_.head_waits_checked;
         if (now_ > head_deadline_) {
-          Violation(fmt::format("{} blocked at the head of the queue at {:.0f} s started at {:.0f} s, after the "
-                                "attempts on its reserved workers had ended ({:.0f} s)",
-                                head_, static_cast<double>(head_since_) / kSecond, static_cast<double>(now_) / kSecond,
-                                static_cast<double>(head_deadline_) / kSecond));
+          Violation(fmt::format(
+              "{} blocked at the head of the queue at {:.0f} s started at {:.0f} s, after the "
+              "attempts on its reserved workers had ended ({:.0f} s)",
+              head_, static_cast<double>(head_since_) / kSecond, static_cast<double>(now_) / kSecond,
+              static_cast<double>(head_deadline_) / kSecond));
         }
         head_.clear();
       }
@@ -170,7 +177,8 @@ class Loop {
     }
     if (head->reservation.empty()) {
       if (HeadCouldReserve(*head)) {
-        Violation(fmt::format("{} waits at the head of the queue holding no capacity while GPUs are free", head->spec.id));
+        Violation(fmt::format("{} waits at the head of the queue holding no capacity while GPUs are free",
+                              head->spec.id));
       }
       head_.clear();
       return;
@@ -242,7 +250,7 @@ class Loop {
       ++report_.rejected;
     } else if (const auto* q = std::get_if<QuarantineWorker>(&action)) {
       ++report_.quarantined;
-      Push(now_ + 2 * 3600 * kSecond, WorkerRelease{q->worker});
+      Push(now_ + kSecond * 2 * 3600, WorkerRelease{q->worker});
     }
   }
 
@@ -268,7 +276,8 @@ class Loop {
     Push(at, done);
     auto& ends = attempt_ends_[p.attempt];
     for (const RankPlacement& r : p.ranks) {
-      if (ends.empty() || ends.back().first != r.worker) ends.emplace_back(r.worker, worker_ends_[r.worker].insert(at));
+      if (ends.empty() || ends.back().first != r.worker)
+        ends.emplace_back(r.worker, worker_ends_[r.worker].insert(at));
     }
     // A duplicated report, arriving after the first: it must change nothing.
     if (unit(rng_) < options_.workload.duplicate_probability) Push(at + 5 * kSecond, done);
@@ -290,7 +299,8 @@ class Loop {
   std::set<std::string> placed_once_;
   // When the attempts running on each worker will end.
   std::unordered_map<std::string, std::multiset<SimTime>> worker_ends_;
-  std::unordered_map<AttemptId, std::vector<std::pair<std::string, std::multiset<SimTime>::iterator>>> attempt_ends_;
+  std::unordered_map<AttemptId, std::vector<std::pair<std::string, std::multiset<SimTime>::iterator>>>
+      attempt_ends_;
   std::string head_;  // the blocked head of the GPU queue being watched
   std::vector<std::pair<int, int>> head_reservation_;
   SimTime head_since_ = 0;
@@ -304,7 +314,8 @@ SimReport RunSimulation(const SimOptions& options) { return Loop(options).Run();
 
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
-  const auto k = static_cast<size_t>(std::clamp(p / 100.0, 0.0, 1.0) * static_cast<double>(values.size() - 1));
+  const auto k =
+      static_cast<size_t>(std::clamp(p / 100.0, 0.0, 1.0) * static_cast<double>(values.size() - 1));
   std::nth_element(values.begin(), values.begin() + static_cast<long>(k), values.end());
   return values[k];
 }

@@ -19,13 +19,13 @@ struct WorkloadOptions {
   // Offered load as a fraction of the cluster's GPU-seconds: above 1 the queue keeps growing.
   double load = 0.95;
   double mean_duration_s = 900;
-  int priorities = 3;               // priorities 0..priorities-1
-  double failure_probability = 0.03;  // an attempt fails (preempted / infrastructure / user error)
-  double cancel_probability = 0.01;   // the task is cancelled at some point
+  int priorities = 3;                   // priorities 0..priorities-1
+  double failure_probability = 0.03;    // an attempt fails (preempted / infrastructure / user error)
+  double cancel_probability = 0.01;     // the task is cancelled at some point
   double duplicate_probability = 0.02;  // a submission or a finish report is delivered twice
-  int worker_losses = 20;             // workers lost (and back after a while) during the run
-  int drains = 5;                     // workers drained, then restarted
-  int flaky_nodes = 2;                // nodes whose attempts fail with infrastructure errors
+  int worker_losses = 20;               // workers lost (and back after a while) during the run
+  int drains = 5;                       // workers drained, then restarted
+  int flaky_nodes = 2;                  // nodes whose attempts fail with infrastructure errors
   // Heterogeneous clusters: a share of the GPU workers carries the label gpu=h100 (the others
   // gpu=a100) and a share of the tasks requires it; CPU-only workers run CPU-only tasks.
   double h100_node_fraction = 0;
