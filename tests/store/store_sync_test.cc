@@ -9,55 +9,13 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/env.h>
-#include <rocksdb/file_system.h>
 
 #include "common/store/store.h"
+#include "common/store/sync_counting_file_system.h"
 #include "tests/support/test_paths.h"
 
 namespace mdetr::store {
 namespace {
-
-bool IsWal(const std::string& name) {
-  return name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0;
-}
-
-// Counts Sync/Fsync calls on write-ahead-log files, and fails them on demand.
-class SyncCountingFileSystem : public rocksdb::FileSystemWrapper {
- public:
-  SyncCountingFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
-  const char* Name() const override { return "SyncCountingFileSystem"; }
-
-  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
-                                    rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus status = target()->NewWritableFile(name, options, file, dbg);
-    if (status.ok() && IsWal(name)) *file = std::make_unique<File>(std::move(*file), this);
-    return status;
-  }
-
-  std::atomic<uint64_t> wal_syncs{0};
-  std::atomic<bool> fail_syncs{false};
-
- private:
-  class File : public rocksdb::FSWritableFileOwnerWrapper {
-   public:
-    File(std::unique_ptr<rocksdb::FSWritableFile> file, SyncCountingFileSystem* fs)
-        : FSWritableFileOwnerWrapper(std::move(file)), fs_(fs) {}
-    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-      return Count() ? target()->Sync(options, dbg) : rocksdb::IOStatus::IOError("injected sync failure");
-    }
-    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-      return Count() ? target()->Fsync(options, dbg) : rocksdb::IOStatus::IOError("injected sync failure");
-    }
-
-   private:
-    bool Count() {
-      ++fs_->wal_syncs;
-      return !fs_->fail_syncs;
-    }
-    SyncCountingFileSystem* fs_;
-  };
-};
 
 class StoreSyncTest : public ::testing::Test {
  protected:
