@@ -4,7 +4,8 @@
 // without a BPE cache (every piece merged afresh).
 //
 // Usage: tokenizer_bench [--min-seconds S]      (from the repository root)
-// Hugging Face runs under $MDETR_BENCH_PYTHON, else /tmp/venv-tok/bin/python if it exists, else
+// Hugging Face runs under $MDETR_BENCH_PYTHON, else the first of /tmp/venv-tok-ref/bin/python (the
+// versions MDETR pins, see tools/parity/tokenizer) and /tmp/venv-tok/bin/python that exists, else
 // python3; without transformers the bench prints our figures only and says so.
 #include <cstdio>
 #include <cstdlib>
@@ -48,7 +49,9 @@ double TokensPerSecond(int64_t tokens, double min_seconds, Fn&& fn) {
 
 std::string PythonInterpreter() {
   if (const char* env = std::getenv("MDETR_BENCH_PYTHON"); env && *env) return env;
-  if (std::filesystem::exists("/tmp/venv-tok/bin/python")) return "/tmp/venv-tok/bin/python";
+  for (const char* venv : {"/tmp/venv-tok-ref/bin/python", "/tmp/venv-tok/bin/python"}) {
+    if (std::filesystem::exists(venv)) return venv;
+  }
   return "python3";
 }
 
@@ -126,6 +129,7 @@ int Run(double min_seconds) {
   // Without Hugging Face's Python wrapper: its Rust core on the whole corpus in one call, next to
   // our one-caption-per-call figure (we have no wrapper to remove).
   row("no Python: HF Rust encode_batch(all captions)", per_caption, "rust_core_encode_batch");
+  if (hf.contains("version")) std::printf("HF: %s\n", hf.at("version").get<std::string>().c_str());
   if (hf.empty()) {
     std::printf("(Hugging Face not timed: %s has no transformers; set MDETR_BENCH_PYTHON)\n",
                 PythonInterpreter().c_str());

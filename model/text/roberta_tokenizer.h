@@ -1,8 +1,12 @@
 // RoBERTa's tokenizer as MDETR uses it: Hugging Face's RobertaTokenizerFast with
-// add_prefix_space=False and trim_offsets=True, on the GPT-2 byte-level BPE files.
+// add_prefix_space=False and trim_offsets=True, on the GPT-2 byte-level BPE files, as in the
+// transformers 4.5.1 / tokenizers 0.10.3 that MDETR pins.
 //
 //   * Special tokens written in the text ("<s>", "<pad>", "</s>", "<unk>", "<mask>") become their
-//     ids; "<mask>" also swallows the whitespace before it (lstrip), as in Hugging Face.
+//     ids; "<mask>" also swallows one whitespace character before it (lstrip). Later tokenizers
+//     releases swallow the whole run of whitespace; transformers 5 none.
+//   * Letters and numbers are those of Unicode 13.0, the version of tokenizers 0.10.3's regex
+//     engine (later releases use Unicode 14).
 //   * The rest is split by the GPT-2 pre-tokenisation regex, each piece's bytes BPE-encoded.
 //   * A single caption becomes <s> ... </s>; a batch is padded with <pad> to the longest caption.
 //   * Nothing is truncated. A caller that needs a limit (MDETR's 256 positive-map slots) asks for
