@@ -40,8 +40,8 @@ class CocoReader {
   void ReadAnnotations(dom::element annotations);
   void ReadAnnotation(dom::object obj, size_t index);
   void ReadCategories(dom::element categories);
-  bool ReadSpanList(dom::element v, size_t caption_chars, Range* out);
-  bool ReadPhrases(dom::element v, size_t caption_chars, Range* out);
+  bool ReadSpanList(dom::element v, Range* out);
+  bool ReadPhrases(dom::element v, Range* out);
   bool ReadIntList(dom::element v, Range* out);
   bool ReadSegmentation(dom::element v, AnnotationRecord* ann);
   void CheckSpans(const ImageRecord& image, const AnnotationRecord& ann, size_t index);
@@ -86,7 +86,7 @@ bool CocoReader::ReadIntList(dom::element v, Range* out) {
 }
 
 // [[begin, end], ...]; also reached for CLEVR's "tokens".
-bool CocoReader::ReadSpanList(dom::element v, size_t /*caption_chars*/, Range* out) {
+bool CocoReader::ReadSpanList(dom::element v, Range* out) {
   dom::array arr;
   if (v.get_array().get(arr) != SUCCESS) return false;
   out->begin = static_cast<uint32_t>(data_.spans_.size());
@@ -106,13 +106,13 @@ bool CocoReader::ReadSpanList(dom::element v, size_t /*caption_chars*/, Range* o
   return true;
 }
 
-bool CocoReader::ReadPhrases(dom::element v, size_t caption_chars, Range* out) {
+bool CocoReader::ReadPhrases(dom::element v, Range* out) {
   dom::array arr;
   if (v.get_array().get(arr) != SUCCESS) return false;
   out->begin = static_cast<uint32_t>(data_.phrase_spans_.size());
   for (auto element : arr) {
     Range spans;
-    if (!ReadSpanList(element, caption_chars, &spans)) return false;
+    if (!ReadSpanList(element, &spans)) return false;
     data_.phrase_spans_.push_back(spans);
   }
   out->end = static_cast<uint32_t>(data_.phrase_spans_.size());
@@ -160,7 +160,7 @@ void CocoReader::ReadImage(dom::object obj, size_t index) {
     } else if (key == "tokens_positive_eval") {
       expected = "a list of [[begin, end], ...] span lists";
       // Spans are checked once the caption is known (fields may come in any order).
-      ok = has_phrases = ReadPhrases(v, 0, &phrases);
+      ok = has_phrases = ReadPhrases(v, &phrases);
     } else if (key == "neg_category_ids" || key == "not_exhaustive_category_ids") {
       expected = "a list of integers";
       ok = ReadIntList(
@@ -195,15 +195,14 @@ void CocoReader::ReadImage(dom::object obj, size_t index) {
   if (has_phrases) {
     image.phrases = phrases;
     if (options_.check_spans) {
-      const size_t chars = caption_chars;
       for (uint32_t p = phrases.begin; p < phrases.end; ++p) {
         const Range r = data_.phrase_spans_[p];
         for (uint32_t i = r.begin; i < r.end; ++i) {
           const Span sp = data_.spans_[i];
-          if (sp.begin < 0 || sp.begin > sp.end || static_cast<size_t>(sp.end) > chars) {
+          if (sp.begin < 0 || sp.begin > sp.end || static_cast<size_t>(sp.end) > caption_chars) {
             errors_.Add(Where("images", index, "tokens_positive_eval"),
                         "span [" + std::to_string(sp.begin) + ", " + std::to_string(sp.end) +
-                            "] outside the caption of " + std::to_string(chars) + " characters");
+                            "] outside the caption of " + std::to_string(caption_chars) + " characters");
           }
         }
       }
@@ -334,7 +333,7 @@ void CocoReader::ReadAnnotation(dom::object obj, size_t index) {
       ann.isfinal = static_cast<int8_t>(final_flag != 0);
     } else if (key == "tokens_positive" || key == "tokens") {
       expected = "a list of [begin, end] spans";
-      ok = ReadSpanList(v, 0, &ann.tokens_positive);
+      ok = ReadSpanList(v, &ann.tokens_positive);
     } else if (key == "segmentation") {
       expected = "polygons [[x, y, ...], ...] or an RLE object";
       if (options_.keep_segmentation) ok = ReadSegmentation(v, &ann);
