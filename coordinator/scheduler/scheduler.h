@@ -57,6 +57,12 @@ class Scheduler {
   // returns an error and changes nothing. Stale reports (an old attempt) are ignored: OK, no action.
   Status Handle(const Event& event, std::vector<Action>* actions);
 
+  // The state to persist; Restore(Snapshot()) continues exactly where this one is.
+  SchedulerSnapshot Snapshot() const;
+  // Rebuilds a scheduler from a snapshot. An inconsistent snapshot (a GPU held twice, a worker
+  // index out of range, ...) is refused with an error naming the record.
+  static Result<std::unique_ptr<Scheduler>> Restore(SchedulerConfig config, SchedulerSnapshot snapshot);
+
   // Read-only views, for status displays and checks. Null when unknown.
   const TaskRecord* FindTask(const TaskId& id) const;
   const WorkerRecord* FindWorker(const WorkerId& id) const;
@@ -106,6 +112,8 @@ class Scheduler {
   bool Consider(Pool& pool, int task, std::vector<Action>* actions);
   void Place(Pool& pool, int task, const std::vector<NodeShare>& shares, std::vector<Action>* actions);
   const std::vector<int>& EligibleWorkers(Pool& pool, const TaskSpec& spec);
+  // Checks a restored snapshot and rebuilds what is derived from it.
+  Status Rebuild();
   bool IsSchedulable(const WorkerRecord& worker) const { return worker.state == WorkerState::kAlive; }
   bool MatchesLabels(const WorkerRecord& worker, const Labels& required) const;
   // Whether the task's reservation from an earlier pass can be held again in this one.

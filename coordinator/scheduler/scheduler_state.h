@@ -44,4 +44,13 @@ struct WorkerRecord {
   std::vector<int> tasks;        // tasks (indices) with a rank here, each listed once
 };
 
+// Everything a scheduler needs to carry on after a restart: its records and counters. Queues,
+// indexes and per-pass state are derived from these.
+struct SchedulerSnapshot {
+  std::vector<WorkerRecord> workers;
+  std::vector<TaskRecord> tasks;  // in order of acceptance
+  uint64_t next_queue_seq = 1;
+  AttemptId next_attempt = 1;
+};
+
 }  // namespace mdetr::scheduler
