@@ -113,8 +113,9 @@ Result<Encoding> RobertaTokenizer::Encode(std::string_view text, const EncodeOpt
     const int32_t match_end = match_begin + static_cast<int32_t>(match->text.size());
     int32_t text_end = match_begin;
     // lstrip in tokenizers 0.10 is the pattern (\s)?<mask>: at most one whitespace character.
-    if (match->strip_left && text_end > done_char && IsWhitespace(decoded.code_points[text_end - 1]))
+    if (match->strip_left && text_end > done_char && IsWhitespace(decoded.code_points[text_end - 1])) {
       --text_end;
+    }
     EncodeOrdinaryText(text, decoded, done_char, text_end, &out);
     add(match->id, {match_begin, match_end}, false);
     done_char = match_end;

@@ -5,9 +5,9 @@
 //   * Special tokens written in the text ("<s>", "<pad>", "</s>", "<unk>", "<mask>") become their
 //     ids; "<mask>" also swallows one whitespace character before it (lstrip). Later tokenizers
 //     releases swallow the whole run of whitespace; transformers 5 none.
-//   * Letters and numbers are those of Unicode 13.0, the version of tokenizers 0.10.3's regex
+//   * The rest is split by the GPT-2 pre-tokenisation regex, each piece's bytes BPE-encoded. Its
+//     letters and numbers are those of Unicode 13.0, the version of tokenizers 0.10.3's regex
 //     engine (later releases use Unicode 14).
-//   * The rest is split by the GPT-2 pre-tokenisation regex, each piece's bytes BPE-encoded.
 //   * A single caption becomes <s> ... </s>; a batch is padded with <pad> to the longest caption.
 //   * Nothing is truncated. A caller that needs a limit (MDETR's 256 positive-map slots) asks for
 //     it and gets OUT_OF_RANGE instead of a silently cut caption.
