@@ -2,7 +2,7 @@
 //
 // Each "transition" is what the coordinator writes when an attempt changes state: one batch with
 // a put in `attempts` and one in `events`, committed with sync=true. Usage:
-//   store_bench [--dir DIR] [--seconds S] [--threads N]
+//   store_bench [--dir DIR] [--seconds S] [--threads N] [--repeats R]
 // DIR must be on the disk the coordinator will use (fsync cost is the whole point); the default
 // is a fresh folder under $TMPDIR or /tmp.
 #include <algorithm>
@@ -92,12 +92,20 @@ Figures Run(const std::string& dir, int threads, double seconds, bool group_comm
   return figures;
 }
 
+// The round with the median commit rate, so that its columns belong together.
+Figures Median(std::vector<Figures> rounds) {
+  std::sort(rounds.begin(), rounds.end(),
+            [](const Figures& a, const Figures& b) { return a.commits_per_second < b.commits_per_second; });
+  return rounds[rounds.size() / 2];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string dir;
   double seconds = 2.0;
   int threads = 8;
+  int repeats = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--dir")
@@ -106,8 +114,10 @@ int main(int argc, char** argv) {
       seconds = std::atof(argv[i + 1]);
     else if (flag == "--threads")
       threads = std::atoi(argv[i + 1]);
+    else if (flag == "--repeats")
+      repeats = std::max(1, std::atoi(argv[i + 1]));
     else {
-      std::fprintf(stderr, "usage: %s [--dir DIR] [--seconds S] [--threads N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--dir DIR] [--seconds S] [--threads N] [--repeats R]\n", argv[0]);
       return 2;
     }
   }
@@ -129,15 +139,24 @@ int main(int argc, char** argv) {
       {"N writers, synced, group commit ON", threads, true, true},
       {"N writers, unsynced (metrics path)", threads, true, false},
   };
-  std::printf("store_bench: %s, %d writer threads, %.1f s per case\n", dir.c_str(), threads, seconds);
+  std::printf("store_bench: %s, %d writer threads, %.1f s per case, median of %d interleaved rounds\n",
+              dir.c_str(), threads, seconds, repeats);
+  // Rounds interleave the cases so that a burst of disk activity from elsewhere hits all of them.
+  std::vector<std::vector<Figures>> runs(cases.size());
+  for (int round = 0; round < repeats; ++round) {
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const Case& c = cases[i];
+      const std::string case_dir = dir + "/round-" + std::to_string(round) + "-case-" + std::to_string(i);
+      runs[i].push_back(Run(case_dir, c.threads, seconds, c.group_commit, c.synced));
+      fs::remove_all(case_dir);
+    }
+  }
   std::printf("%-44s %12s %12s %12s %10s %10s\n", "case", "commits/s", "WAL syncs/s", "commits/sync",
               "p50 ms", "p99 ms");
-  int index = 0;
-  for (const Case& c : cases) {
-    const std::string case_dir = dir + "/case-" + std::to_string(index++);
-    const Figures f = Run(case_dir, c.threads, seconds, c.group_commit, c.synced);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Figures f = Median(runs[i]);
     const double per_fsync = f.fsyncs_per_second > 0 ? f.commits_per_second / f.fsyncs_per_second : 0;
-    std::printf("%-44s %12.0f %12.0f %12.1f %10.3f %10.3f\n", c.name, f.commits_per_second,
+    std::printf("%-44s %12.0f %12.0f %12.1f %10.3f %10.3f\n", cases[i].name, f.commits_per_second,
                 f.fsyncs_per_second, per_fsync, f.p50_ms, f.p99_ms);
   }
   // The anchor figure: Ray's RocksDB GCS proof of concept (REP-64, jhasm/ray#1) measured a synced
