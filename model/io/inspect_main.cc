@@ -1,12 +1,12 @@
 // mdetr-ckpt-inspect FILE [--touch] [--list]
 // Prints what a checkpoint holds and what loading it cost (wall time, peak resident memory).
 // --touch reads every tensor byte (a checksum), to measure a full pass over the mapped data.
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
+
+#include <sys/resource.h>
 
 #include "model/io/load_weights.h"
 #include "model/io/torch_checkpoint.h"
@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
   }
   if (list) {
     for (const auto& [name, tensor] : weights->tensors) {
-      std::printf("  %s %s%s\n", name.c_str(), tensor.ShapeString().c_str(), tensor.is_contiguous() ? "" : " (view)");
+      std::printf("  %s %s%s\n", name.c_str(), tensor.ShapeString().c_str(),
+                  tensor.is_contiguous() ? "" : " (view)");
     }
   }
   std::printf("load: %.3f s, peak RSS %.1f MiB (%.1f MiB before loading)\n", load_s, rss_loaded / 1024.0,

@@ -111,7 +111,10 @@ bool DecodeRawUnicodeEscape(const std::string& in, std::string* out) {
       uint32_t cp = 0;
       for (size_t k = 0; k < digits; ++k) {
         char c = in[i + 2 + k];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int v = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (v < 0) return false;
         cp = cp * 16 + static_cast<uint32_t>(v);
       }
@@ -268,8 +271,8 @@ Result<PyValue> Unpickler::Run() {
     MDETR_RETURN_IF_ERROR(Step(op_));
   }
   if (stack_.size() != 1 || !marks_.empty()) {
-    return Fail("STOP with " + std::to_string(stack_.size()) + " values and " + std::to_string(marks_.size()) +
-                " marks on the stack (expected exactly one value)");
+    return Fail("STOP with " + std::to_string(stack_.size()) + " values and " +
+                std::to_string(marks_.size()) + " marks on the stack (expected exactly one value)");
   }
   return PyValue(heap_, stack_.back(), "");
 }
@@ -332,7 +335,8 @@ Status Unpickler::PersistentLoad(PyNode* pid) {
     return Status::Ok();
   }
   std::string class_name = type->text;
-  if (class_name.rfind("torch.", 0) != 0) return Fail("storage type '" + class_name + "' is not a torch class");
+  if (class_name.rfind("torch.", 0) != 0)
+    return Fail("storage type '" + class_name + "' is not a torch class");
   std::optional<DType> dtype = DTypeFromTorchStorage(class_name.substr(6));
   if (!dtype) return Fail("unknown storage dtype '" + class_name + "' for storage '" + key->text + "'");
   if (numel->integer < 0) return Fail("storage '" + key->text + "' has negative size");
@@ -437,13 +441,15 @@ Status Unpickler::Call(PyNode* callable, PyNode* args) {
   }
   if (name == "builtins.bytearray" || name == "builtins.bytes") {
     PyNode* b = New(PyKind::kBytes);
-    if (!args->items.empty() && (args->items[0]->kind == PyKind::kBytes || args->items[0]->kind == PyKind::kString)) {
+    if (!args->items.empty() &&
+        (args->items[0]->kind == PyKind::kBytes || args->items[0]->kind == PyKind::kString)) {
       b->text = args->items[0]->text;
     }
     Push(b);
     return Status::Ok();
   }
-  if (name == "copyreg._reconstructor" && args->items.size() >= 1 && args->items[0]->kind == PyKind::kGlobal) {
+  if (name == "copyreg._reconstructor" && args->items.size() >= 1 &&
+      args->items[0]->kind == PyKind::kGlobal) {
     // Protocol 0/1 objects: _reconstructor(cls, base, state); BUILD follows with the __dict__.
     PyNode* obj = NewText(PyKind::kObject, args->items[0]->text);
     Push(obj);
@@ -715,7 +721,8 @@ Status Unpickler::Step(uint8_t op) {
     case kStackGlobal:
       MDETR_RETURN_IF_ERROR(Pop(&b));
       MDETR_RETURN_IF_ERROR(Pop(&a));
-      if (a->kind != PyKind::kString || b->kind != PyKind::kString) return Fail("STACK_GLOBAL needs two strs");
+      if (a->kind != PyKind::kString || b->kind != PyKind::kString)
+        return Fail("STACK_GLOBAL needs two strs");
       return PushGlobal(a->text, b->text);
     case kReduce:
       MDETR_RETURN_IF_ERROR(Pop(&b));

@@ -15,11 +15,15 @@ bool SameScalarKey(const PyNode* a, const PyNode* b) {
   }
   if (a->kind != b->kind) return false;
   switch (a->kind) {
-    case PyKind::kNone: return true;
-    case PyKind::kFloat: return a->real == b->real;
+    case PyKind::kNone:
+      return true;
+    case PyKind::kFloat:
+      return a->real == b->real;
     case PyKind::kString:
-    case PyKind::kBytes: return a->text == b->text;
-    default: return false;  // containers and objects compare by identity
+    case PyKind::kBytes:
+      return a->text == b->text;
+    default:
+      return false;  // containers and objects compare by identity
   }
 }
 
@@ -89,19 +93,45 @@ void ReprInto(const PyNode* n, int depth, size_t max_items, std::string* out) {
     *out += "}";
   };
   switch (n->kind) {
-    case PyKind::kMissing: *out += "<missing>"; return;
-    case PyKind::kNone: *out += "None"; return;
-    case PyKind::kBool: *out += n->boolean ? "True" : "False"; return;
-    case PyKind::kInt: *out += std::to_string(n->integer); return;
-    case PyKind::kFloat: *out += FormatDouble(n->real); return;
-    case PyKind::kString: *out += Quote(n->text); return;
-    case PyKind::kBytes: *out += "b" + Quote(n->text); return;
-    case PyKind::kTuple: list(n->items, "(", n->items.size() == 1 ? ",)" : ")"); return;
-    case PyKind::kList: list(n->items, "[", "]"); return;
-    case PyKind::kDict: dict(n); return;
-    case PyKind::kGlobal: *out += "<" + n->text + ">"; return;
-    case PyKind::kTensor: *out += "tensor(" + n->tensor->ShapeString() + ")"; return;
-    case PyKind::kStorage: *out += "storage(" + n->text + ")"; return;
+    case PyKind::kMissing:
+      *out += "<missing>";
+      return;
+    case PyKind::kNone:
+      *out += "None";
+      return;
+    case PyKind::kBool:
+      *out += n->boolean ? "True" : "False";
+      return;
+    case PyKind::kInt:
+      *out += std::to_string(n->integer);
+      return;
+    case PyKind::kFloat:
+      *out += FormatDouble(n->real);
+      return;
+    case PyKind::kString:
+      *out += Quote(n->text);
+      return;
+    case PyKind::kBytes:
+      *out += "b" + Quote(n->text);
+      return;
+    case PyKind::kTuple:
+      list(n->items, "(", n->items.size() == 1 ? ",)" : ")");
+      return;
+    case PyKind::kList:
+      list(n->items, "[", "]");
+      return;
+    case PyKind::kDict:
+      dict(n);
+      return;
+    case PyKind::kGlobal:
+      *out += "<" + n->text + ">";
+      return;
+    case PyKind::kTensor:
+      *out += "tensor(" + n->tensor->ShapeString() + ")";
+      return;
+    case PyKind::kStorage:
+      *out += "storage(" + n->text + ")";
+      return;
     case PyKind::kObject:
       *out += n->text;
       list(n->args, "(", ")");
@@ -121,20 +151,34 @@ void ReprInto(const PyNode* n, int depth, size_t max_items, std::string* out) {
 
 const char* PyKindName(PyKind kind) {
   switch (kind) {
-    case PyKind::kMissing: return "missing";
-    case PyKind::kNone: return "None";
-    case PyKind::kBool: return "bool";
-    case PyKind::kInt: return "int";
-    case PyKind::kFloat: return "float";
-    case PyKind::kString: return "str";
-    case PyKind::kBytes: return "bytes";
-    case PyKind::kTuple: return "tuple";
-    case PyKind::kList: return "list";
-    case PyKind::kDict: return "dict";
-    case PyKind::kObject: return "object";
-    case PyKind::kGlobal: return "global";
-    case PyKind::kTensor: return "tensor";
-    case PyKind::kStorage: return "storage";
+    case PyKind::kMissing:
+      return "missing";
+    case PyKind::kNone:
+      return "None";
+    case PyKind::kBool:
+      return "bool";
+    case PyKind::kInt:
+      return "int";
+    case PyKind::kFloat:
+      return "float";
+    case PyKind::kString:
+      return "str";
+    case PyKind::kBytes:
+      return "bytes";
+    case PyKind::kTuple:
+      return "tuple";
+    case PyKind::kList:
+      return "list";
+    case PyKind::kDict:
+      return "dict";
+    case PyKind::kObject:
+      return "object";
+    case PyKind::kGlobal:
+      return "global";
+    case PyKind::kTensor:
+      return "tensor";
+    case PyKind::kStorage:
+      return "storage";
   }
   return "unknown";
 }
@@ -188,7 +232,8 @@ PyValue PyValue::item(int64_t key) const {
 
 PyValue PyValue::at(size_t index) const {
   const PyNode* found = nullptr;
-  if (node_ && (node_->kind == PyKind::kTuple || node_->kind == PyKind::kList || node_->kind == PyKind::kObject) &&
+  if (node_ &&
+      (node_->kind == PyKind::kTuple || node_->kind == PyKind::kList || node_->kind == PyKind::kObject) &&
       index < node_->items.size()) {
     found = node_->items[index];
   }
@@ -217,9 +262,12 @@ size_t PyValue::size() const {
   if (!node_) return 0;
   switch (node_->kind) {
     case PyKind::kTuple:
-    case PyKind::kList: return node_->items.size();
-    case PyKind::kDict: return node_->entries.size();
-    default: return 0;
+    case PyKind::kList:
+      return node_->items.size();
+    case PyKind::kDict:
+      return node_->entries.size();
+    default:
+      return 0;
   }
 }
 

@@ -31,8 +31,8 @@ enum class PyKind {
   kTuple,
   kList,
   kDict,
-  kObject,   // an instance of a class we have no C++ type for
-  kGlobal,   // a class or function reference (GLOBAL opcode): "module.name"
+  kObject,  // an instance of a class we have no C++ type for
+  kGlobal,  // a class or function reference (GLOBAL opcode): "module.name"
   kTensor,
   kStorage,  // a torch storage from a persistent id, before a tensor is built on it
 };
@@ -44,13 +44,13 @@ struct PyNode {
   bool boolean = false;
   int64_t integer = 0;
   double real = 0.0;
-  std::string text;  // str/bytes contents; "module.name" for kGlobal and kObject
-  std::vector<PyNode*> items;                        // tuple/list elements; kObject: its list items
-  std::vector<std::pair<PyNode*, PyNode*>> entries;  // dict items in insertion order
+  std::string text;            // str/bytes contents; "module.name" for kGlobal and kObject
+  std::vector<PyNode*> items;  // tuple/list elements; kObject: its list items
+  std::vector<std::pair<PyNode*, PyNode*>> entries;   // dict items in insertion order
   std::unordered_map<std::string, size_t> str_index;  // str key -> position in entries
-  std::vector<PyNode*> args;                         // kObject: constructor arguments
-  PyNode* state = nullptr;                           // kObject / kDict: the BUILD state (__dict__)
-  std::unique_ptr<TensorView> tensor;                // kTensor, and kStorage (as a 1-D byte view)
+  std::vector<PyNode*> args;                          // kObject: constructor arguments
+  PyNode* state = nullptr;                            // kObject / kDict: the BUILD state (__dict__)
+  std::unique_ptr<TensorView> tensor;                 // kTensor, and kStorage (as a 1-D byte view)
 
   // Inserts or replaces `key`, keeping the first insertion's position as Python dicts do.
   void SetItem(PyNode* key, PyNode* value);
@@ -103,8 +103,8 @@ class PyValue {
 
   // Typed access with errors naming the path and the kind found.
   Result<bool> ToBool() const;
-  Result<int64_t> ToInt() const;        // int or bool
-  Result<double> ToDouble() const;      // float, int or bool
+  Result<int64_t> ToInt() const;         // int or bool
+  Result<double> ToDouble() const;       // float, int or bool
   Result<std::string> ToString() const;  // str, or a pathlib path object joined back together
   Result<std::string> ToBytes() const;   // bytes or str
   Result<TensorView> ToTensor() const;
@@ -113,9 +113,7 @@ class PyValue {
   std::string Repr(int max_depth = 3, size_t max_items = 8) const;
 
  private:
-  PyValue Child(const PyNode* node, std::string suffix) const {
-    return PyValue(heap_, node, path_ + suffix);
-  }
+  PyValue Child(const PyNode* node, std::string suffix) const { return PyValue(heap_, node, path_ + suffix); }
   Status KindError(const char* expected) const;
 
   std::shared_ptr<const PyHeap> heap_;

@@ -1,8 +1,9 @@
 #include "model/io/safetensors.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "model/io/atomic_file.h"
 #include "model/io/little_endian.h"
@@ -26,11 +27,15 @@ struct Range {
 
 Result<SafetensorsFile> ReadSafetensors(const std::string& path) {
   MDETR_ASSIGN_OR_RETURN(std::shared_ptr<const MappedFile> file, MappedFile::Open(path));
-  auto bad = [&path](const std::string& what) { return DataLossError(path + ": bad safetensors file: " + what); };
+  auto bad = [&path](const std::string& what) {
+    return DataLossError(path + ": bad safetensors file: " + what);
+  };
   const uint64_t size = file->size();
-  if (size < 8) return bad("file is " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
+  if (size < 8)
+    return bad("file is " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
   const uint64_t header_size = LoadLE64(file->data());
-  if (header_size > kMaxHeaderSize) return bad("header length " + std::to_string(header_size) + " is implausible");
+  if (header_size > kMaxHeaderSize)
+    return bad("header length " + std::to_string(header_size) + " is implausible");
   if (header_size > size - 8) {
     return bad("header length " + std::to_string(header_size) + " runs past the end of the " +
                std::to_string(size) + "-byte file (truncated?)");
@@ -73,7 +78,8 @@ Result<SafetensorsFile> ReadSafetensors(const std::string& path) {
     for (const auto& dim : *shape_it) {
       if (!dim.is_number_unsigned()) return bad(where + ": shape entries must be non-negative integers");
       uint64_t d = dim.get<uint64_t>();
-      if (d > (uint64_t{1} << 62) || __builtin_mul_overflow(numel, d, &numel) || numel > (uint64_t{1} << 62)) {
+      if (d > (uint64_t{1} << 62) || __builtin_mul_overflow(numel, d, &numel) ||
+          numel > (uint64_t{1} << 62)) {
         return bad(where + ": shape overflows");
       }
       shape.push_back(static_cast<int64_t>(d));
@@ -88,8 +94,9 @@ Result<SafetensorsFile> ReadSafetensors(const std::string& path) {
       return bad(where + ": " + std::to_string(end - begin) + " bytes do not match its shape and dtype " +
                  dtype_it->get<std::string>());
     }
-    MDETR_RETURN_IF_ERROR(out.tensors.Add(name, TensorView::Contiguous(*dtype, std::move(shape), data + begin, file))
-                              .WithContext(path));
+    MDETR_RETURN_IF_ERROR(
+        out.tensors.Add(name, TensorView::Contiguous(*dtype, std::move(shape), data + begin, file))
+            .WithContext(path));
     ranges.push_back({begin, end, name});
   }
   // The byte ranges must tile the data section exactly: no overlap, no hole, nothing after.
@@ -99,7 +106,8 @@ Result<SafetensorsFile> ReadSafetensors(const std::string& path) {
   uint64_t expected = 0;
   for (const Range& r : ranges) {
     if (r.begin != expected) {
-      return bad("tensor '" + r.name + "' starts at byte " + std::to_string(r.begin) + " of the data section, " +
+      return bad("tensor '" + r.name + "' starts at byte " + std::to_string(r.begin) +
+                 " of the data section, " +
                  (r.begin < expected ? "overlapping the previous tensor" : "leaving a gap") + " (expected " +
                  std::to_string(expected) + ")");
     }
@@ -137,7 +145,8 @@ Status WriteSafetensors(const std::string& path, const StateDict& tensors,
   try {
     text = header.dump();
   } catch (const Json::exception& e) {
-    return InvalidArgumentError(path + ": cannot encode the header (tensor names must be UTF-8): " + e.what());
+    return InvalidArgumentError(path +
+                                ": cannot encode the header (tensor names must be UTF-8): " + e.what());
   }
   text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data section 8-byte aligned
   std::string length;

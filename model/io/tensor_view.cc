@@ -59,21 +59,36 @@ double Float8ToDouble(uint8_t b, int mantissa_bits, int bias, bool fn) {
 
 double ElementToDouble(DType dtype, const uint8_t* p) {
   switch (dtype) {
-    case DType::kFloat64: return Load<double>(p);
-    case DType::kFloat32: return Load<float>(p);
-    case DType::kFloat16: return HalfToDouble(Load<uint16_t>(p));
-    case DType::kBFloat16: return BFloat16ToDouble(Load<uint16_t>(p));
-    case DType::kInt64: return static_cast<double>(Load<int64_t>(p));
-    case DType::kInt32: return Load<int32_t>(p);
-    case DType::kInt16: return Load<int16_t>(p);
-    case DType::kInt8: return Load<int8_t>(p);
-    case DType::kUInt8: return *p;
-    case DType::kBool: return *p != 0 ? 1.0 : 0.0;
-    case DType::kUInt16: return Load<uint16_t>(p);
-    case DType::kUInt32: return Load<uint32_t>(p);
-    case DType::kUInt64: return static_cast<double>(Load<uint64_t>(p));
-    case DType::kFloat8E4M3: return Float8ToDouble(*p, 3, 7, true);
-    case DType::kFloat8E5M2: return Float8ToDouble(*p, 2, 15, false);
+    case DType::kFloat64:
+      return Load<double>(p);
+    case DType::kFloat32:
+      return Load<float>(p);
+    case DType::kFloat16:
+      return HalfToDouble(Load<uint16_t>(p));
+    case DType::kBFloat16:
+      return BFloat16ToDouble(Load<uint16_t>(p));
+    case DType::kInt64:
+      return static_cast<double>(Load<int64_t>(p));
+    case DType::kInt32:
+      return Load<int32_t>(p);
+    case DType::kInt16:
+      return Load<int16_t>(p);
+    case DType::kInt8:
+      return Load<int8_t>(p);
+    case DType::kUInt8:
+      return *p;
+    case DType::kBool:
+      return *p != 0 ? 1.0 : 0.0;
+    case DType::kUInt16:
+      return Load<uint16_t>(p);
+    case DType::kUInt32:
+      return Load<uint32_t>(p);
+    case DType::kUInt64:
+      return static_cast<double>(Load<uint64_t>(p));
+    case DType::kFloat8E4M3:
+      return Float8ToDouble(*p, 3, 7, true);
+    case DType::kFloat8E5M2:
+      return Float8ToDouble(*p, 2, 15, false);
   }
   return 0.0;
 }
@@ -118,8 +133,8 @@ bool TensorView::is_contiguous() const {
 
 Status TensorView::Validate(const std::string& what) const {
   if (shape.size() != strides.size()) {
-    return DataLossError(what + ": shape has " + std::to_string(shape.size()) + " dimensions but stride has " +
-                         std::to_string(strides.size()));
+    return DataLossError(what + ": shape has " + std::to_string(shape.size()) +
+                         " dimensions but stride has " + std::to_string(strides.size()));
   }
   if (storage_offset < 0) {
     return DataLossError(what + ": negative storage offset " + std::to_string(storage_offset));
@@ -144,7 +159,8 @@ Status TensorView::Validate(const std::string& what) const {
   uint64_t last = static_cast<uint64_t>(storage_offset);
   for (size_t i = 0; i < shape.size(); ++i) {
     uint64_t step;
-    if (__builtin_mul_overflow(static_cast<uint64_t>(shape[i] - 1), static_cast<uint64_t>(strides[i]), &step) ||
+    if (__builtin_mul_overflow(static_cast<uint64_t>(shape[i] - 1), static_cast<uint64_t>(strides[i]),
+                               &step) ||
         __builtin_add_overflow(last, step, &last)) {
       return DataLossError(what + ": view extent overflows (" + ShapeString() + ")");
     }

@@ -74,13 +74,14 @@ Result<TorchCheckpoint> LoadTorchCheckpoint(const std::string& path, const Torch
   source.name = path + ":" + pickle->name;
   source.owner = file;
   source.load_storage = [&zip, &path, &prefix, &file](const std::string& key, DType dtype,
-                                                       int64_t numel) -> Result<TensorView> {
+                                                      int64_t numel) -> Result<TensorView> {
     const std::string name = prefix + "data/" + key;
     const ZipEntry* entry = zip.Find(name);
     if (entry == nullptr) return DataLossError(path + ": storage record " + name + " is missing");
     MDETR_ASSIGN_OR_RETURN(std::string_view bytes, zip.Read(*entry));
     uint64_t needed;
-    if (__builtin_mul_overflow(static_cast<uint64_t>(numel), DTypeSize(dtype), &needed) || needed > bytes.size()) {
+    if (__builtin_mul_overflow(static_cast<uint64_t>(numel), DTypeSize(dtype), &needed) ||
+        needed > bytes.size()) {
       return DataLossError(path + ": storage " + name + " should hold " + std::to_string(numel) + " " +
                            DTypeName(dtype) + " elements but has " + std::to_string(bytes.size()) + " bytes");
     }
@@ -113,7 +114,8 @@ Result<StateDict> StateDictFromDict(const PyValue& dict) {
 
 Result<StateDict> SelectStateDict(const PyValue& root, std::string* chosen) {
   if (!root.is_dict()) {
-    return InvalidArgumentError("checkpoint root is a " + std::string(PyKindName(root.kind())) + ", not a dict");
+    return InvalidArgumentError("checkpoint root is a " + std::string(PyKindName(root.kind())) +
+                                ", not a dict");
   }
   std::string key;
   PyValue ema = root["model_ema"];

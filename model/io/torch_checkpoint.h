@@ -19,7 +19,7 @@ struct TorchLoadOptions {
 
 struct TorchCheckpoint {
   std::shared_ptr<const MappedFile> file;
-  std::string archive_name;  // the folder inside the zip ("archive", or the file's stem)
+  std::string archive_name;    // the folder inside the zip ("archive", or the file's stem)
   int64_t format_version = 0;  // the "version" record
   PyValue root;                // what torch.load would return
 };

@@ -26,7 +26,9 @@ class PickleWriter {
   void SetItems() { out_ += 'u'; }
   void BinPersId() { out_ += 'Q'; }
   void NewFalse() { out_ += '\x89'; }
-  void Global(const std::string& module, const std::string& name) { out_ += "c" + module + "\n" + name + "\n"; }
+  void Global(const std::string& module, const std::string& name) {
+    out_ += "c" + module + "\n" + name + "\n";
+  }
   // A global used many times is stored once in the memo and fetched by index afterwards.
   void MemoGlobal(const std::string& module, const std::string& name) {
     std::string key = module + "." + name;
@@ -91,7 +93,8 @@ std::string DefaultArchiveName(const std::string& path) {
 
 }  // namespace
 
-Status SaveTorchStateDict(const std::string& path, const StateDict& tensors, const TorchSaveOptions& options) {
+Status SaveTorchStateDict(const std::string& path, const StateDict& tensors,
+                          const TorchSaveOptions& options) {
   const std::string archive = options.archive_name.empty() ? DefaultArchiveName(path) : options.archive_name;
   if (archive.find('/') != std::string::npos) {
     return InvalidArgumentError(path + ": archive name '" + archive + "' must not contain '/'");
@@ -134,7 +137,7 @@ Status SaveTorchStateDict(const std::string& path, const StateDict& tensors, con
     pickle.Int(tensor.storage_offset);
     pickle.IntTuple(tensor.shape);
     pickle.IntTuple(tensor.strides);
-    pickle.NewFalse();  // requires_grad
+    pickle.NewFalse();                                // requires_grad
     pickle.MemoGlobal("collections", "OrderedDict");  // backward hooks: OrderedDict()
     pickle.EmptyTuple();
     pickle.Reduce();
@@ -151,7 +154,8 @@ Status SaveTorchStateDict(const std::string& path, const StateDict& tensors, con
   MDETR_RETURN_IF_ERROR(zip.AddRecord(prefix + "data.pkl", pickle.bytes().data(), pickle.bytes().size()));
   MDETR_RETURN_IF_ERROR(zip.AddRecord(prefix + "byteorder", "little", 6));
   for (size_t i = 0; i < storages.size(); ++i) {
-    MDETR_RETURN_IF_ERROR(zip.AddRecord(prefix + "data/" + std::to_string(i), storages[i].data, storages[i].nbytes));
+    MDETR_RETURN_IF_ERROR(
+        zip.AddRecord(prefix + "data/" + std::to_string(i), storages[i].data, storages[i].nbytes));
   }
   MDETR_RETURN_IF_ERROR(zip.AddRecord(prefix + "version", "3\n", 2));
   MDETR_RETURN_IF_ERROR(zip.Finish());

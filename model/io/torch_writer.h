@@ -21,6 +21,7 @@ struct TorchSaveOptions {
 
 // Writes `tensors` as an OrderedDict of tensors to `path`, atomically. Tensors that view the same
 // storage are written as views of one storage record, as torch.save does.
-Status SaveTorchStateDict(const std::string& path, const StateDict& tensors, const TorchSaveOptions& options = {});
+Status SaveTorchStateDict(const std::string& path, const StateDict& tensors,
+                          const TorchSaveOptions& options = {});
 
 }  // namespace mdetr::io

@@ -77,12 +77,13 @@ Status ZipArchive::ParseDirectory() {
   if (disk != 0 || directory_disk != 0) return Error("multi-disk archives are not supported");
   if (!InRange(directory_offset, directory_size, total)) {
     return Error("central directory [" + std::to_string(directory_offset) + ", +" +
-                 std::to_string(directory_size) + ") lies outside the " + std::to_string(total) + "-byte file");
+                 std::to_string(directory_size) + ") lies outside the " + std::to_string(total) +
+                 "-byte file");
   }
   // Each central header takes at least 46 bytes, which bounds what a corrupt count can ask for.
   if (count > directory_size / kCentralHeaderSize) {
-    return Error("directory claims " + std::to_string(count) + " entries in " + std::to_string(directory_size) +
-                 " bytes");
+    return Error("directory claims " + std::to_string(count) + " entries in " +
+                 std::to_string(directory_size) + " bytes");
   }
 
   entries_.reserve(count);
@@ -112,7 +113,8 @@ Status ZipArchive::ParseDirectory() {
     const uint8_t* extra = h + kCentralHeaderSize + name_len;
     for (uint64_t x = 0; x + 4 <= extra_len;) {
       uint16_t id = LoadLE16(extra + x), len = LoadLE16(extra + x + 2);
-      if (x + 4 + len > extra_len) return Error("entry '" + entry.name + "': extra field runs past its header");
+      if (x + 4 + len > extra_len)
+        return Error("entry '" + entry.name + "': extra field runs past its header");
       if (id == kZip64ExtraId) {
         const uint8_t* f = extra + x + 4;
         uint64_t used = 0;
@@ -132,7 +134,8 @@ Status ZipArchive::ParseDirectory() {
 
     uint8_t local[kLocalHeaderSize];
     if (!InRange(entry.local_header_offset, kLocalHeaderSize, total) ||
-        !file_->ReadAt(entry.local_header_offset, kLocalHeaderSize, local) || LoadLE32(local) != kLocalHeader) {
+        !file_->ReadAt(entry.local_header_offset, kLocalHeaderSize, local) ||
+        LoadLE32(local) != kLocalHeader) {
       return Error("entry '" + entry.name + "': no local header at offset " +
                    std::to_string(entry.local_header_offset));
     }
@@ -140,8 +143,8 @@ Status ZipArchive::ParseDirectory() {
     entry.data_offset = entry.local_header_offset + kLocalHeaderSize + local_name + local_extra;
     if (!InRange(entry.data_offset, entry.compressed_size, total)) {
       return Error("entry '" + entry.name + "': data [" + std::to_string(entry.data_offset) + ", +" +
-                   std::to_string(entry.compressed_size) + ") runs past the end of the " + std::to_string(total) +
-                   "-byte file (truncated?)");
+                   std::to_string(entry.compressed_size) + ") runs past the end of the " +
+                   std::to_string(total) + "-byte file (truncated?)");
     }
     if (!by_name_.emplace(entry.name, entries_.size()).second) {
       return Error("duplicate entry '" + entry.name + "'");
@@ -163,8 +166,8 @@ Result<std::string_view> ZipArchive::Read(const ZipEntry& entry) const {
                               std::to_string(entry.method) + "); torch.save writes stored entries only");
   }
   if (entry.compressed_size != entry.size) {
-    return Error("stored entry '" + entry.name + "' has compressed size " + std::to_string(entry.compressed_size) +
-                 " != size " + std::to_string(entry.size));
+    return Error("stored entry '" + entry.name + "' has compressed size " +
+                 std::to_string(entry.compressed_size) + " != size " + std::to_string(entry.size));
   }
   return std::string_view(reinterpret_cast<const char*>(file_->data() + entry.data_offset), entry.size);
 }

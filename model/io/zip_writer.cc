@@ -9,7 +9,7 @@ namespace {
 constexpr uint64_t kAlignment = 64;  // torch's record alignment
 constexpr uint64_t k32BitLimit = 0xffffffffu;
 constexpr uint16_t kDosDate = (0 << 9) | (1 << 5) | 1;  // 1980-01-01: fixed, so output is reproducible
-constexpr uint16_t kPaddingExtraId = 0x4246;           // "FB", the padding field torch uses
+constexpr uint16_t kPaddingExtraId = 0x4246;            // "FB", the padding field torch uses
 
 }  // namespace
 
@@ -92,8 +92,8 @@ Status ZipWriter::Finish() {
   MDETR_RETURN_IF_ERROR(out_->Write(directory));
   const uint64_t count = records_.size();
   const uint64_t directory_size = directory.size();
-  const bool zip64 = force_zip64_ || count >= 0xffff || directory_offset >= k32BitLimit ||
-                     directory_size >= k32BitLimit;
+  const bool zip64 =
+      force_zip64_ || count >= 0xffff || directory_offset >= k32BitLimit || directory_size >= k32BitLimit;
   std::string end;
   if (zip64) {
     const uint64_t record_offset = out_->offset();

@@ -1,10 +1,10 @@
 // Truncated and bit-flipped fixtures: every reader must return a Status naming the file (or, for a
 // flip that leaves the file valid, a result whose views stay inside the mapping), never crash.
 // Run under the sanitizer build (-DMDETR_SANITIZE=ON) to catch out-of-bounds reads.
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "model/io/load_weights.h"
 #include "model/io/mapped_file.h"
@@ -40,7 +40,8 @@ class Mutations {
     auto weights = LoadWeights(path_);
     if (!weights.ok()) {
       ++errors_;
-      EXPECT_NE(weights.status().message().find(path_), std::string::npos) << what << ": " << weights.status();
+      EXPECT_NE(weights.status().message().find(path_), std::string::npos)
+          << what << ": " << weights.status();
     } else {
       Touch(weights->tensors);
     }

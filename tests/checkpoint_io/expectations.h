@@ -2,10 +2,10 @@
 // tools/parity/checkpoint/make_fixtures.py), and checks of our readers against it.
 #pragma once
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "model/io/state_dict.h"
 

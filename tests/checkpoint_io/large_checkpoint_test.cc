@@ -2,11 +2,11 @@
 // copying it. Measured in a separate process (mdetr-ckpt-inspect) so the peak resident memory is
 // the reader's alone: opening must stay small, and reading every weight byte must cost about the
 // weights' size, not twice the file.
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <regex>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "model/io/torch_writer.h"
 #include "tests/support/subprocess.h"
@@ -36,11 +36,12 @@ TEST(LargeCheckpointTest, LoadingMapsInsteadOfCopying) {
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<float>(i % 1000) * 0.001f;
   StateDict tensors;  // each tensor its own region, so each gets its own storage record
   for (size_t i = 0; i < count; ++i) {
-    ASSERT_TRUE(tensors
-                    .Add("layers." + std::to_string(i) + ".weight",
-                         TensorView::Contiguous(DType::kFloat32, {2048, static_cast<int64_t>(tensor_floats / 2048)},
-                                                data.data() + i * tensor_floats))
-                    .ok());
+    ASSERT_TRUE(
+        tensors
+            .Add("layers." + std::to_string(i) + ".weight",
+                 TensorView::Contiguous(DType::kFloat32, {2048, static_cast<int64_t>(tensor_floats / 2048)},
+                                        data.data() + i * tensor_floats))
+            .ok());
   }
   std::string path = mdetr::testing::MakeTempDir("ckpt-large") + "/large.pth";
   TorchSaveOptions options;

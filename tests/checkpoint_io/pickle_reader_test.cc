@@ -1,10 +1,10 @@
 // The unpickler on one object pickled by Python with every protocol (0-5), and on malformed input.
 #include "model/io/pickle_reader.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "tests/checkpoint_io/expectations.h"
 
@@ -42,7 +42,8 @@ TEST(PickleReaderTest, EveryProtocolRebuildsTheSameObject) {
     ASSERT_TRUE(value.ok()) << value.status();
     const PyValue& v = *value;
     EXPECT_EQ(v.keys(), e["keys"].get<std::vector<std::string>>());
-    for (const auto& [key, expected] : e["ints"].items()) EXPECT_EQ(v[key].ToInt().value(), expected.get<int64_t>()) << key;
+    for (const auto& [key, expected] : e["ints"].items())
+      EXPECT_EQ(v[key].ToInt().value(), expected.get<int64_t>()) << key;
     for (const auto& [key, expected] : e["floats"].items()) {
       EXPECT_EQ(v[key].ToDouble().value(), expected.get<double>()) << key;
     }
@@ -149,7 +150,8 @@ TEST(PickleReaderTest, TensorViewsAreCheckedAgainstTheirStorage) {
 
   Status past_end = UnpickleStatus(Pickle().Tensor(6, 3, 4).Op(".").bytes, source);
   EXPECT_EQ(past_end.code(), StatusCode::kDataLoss);
-  EXPECT_NE(past_end.message().find("ckpt.pth:archive/data.pkl: pickle offset"), std::string::npos) << past_end;
+  EXPECT_NE(past_end.message().find("ckpt.pth:archive/data.pkl: pickle offset"), std::string::npos)
+      << past_end;
   EXPECT_NE(past_end.message().find("reaches element 6 but the storage holds 6 elements"), std::string::npos)
       << past_end;
 

@@ -1,10 +1,10 @@
 // Files our writers produce, read by Python's own libraries: torch.load(weights_only=True) and
 // safetensors must see exactly what PyTorch saw in the original fixture. Needs .venv with torch
 // (skips otherwise); slow-ish because every check starts Python.
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <map>
+
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "model/io/safetensors.h"
@@ -37,8 +37,9 @@ std::string Python() {
 }
 
 nlohmann::json RunVerifier(const std::string& python, const std::string& args) {
-  auto result = mdetr::testing::RunCommand(python + " " + mdetr::testing::SourceDir() +
-                                           "/tools/parity/checkpoint/verify_export.py " + args + " 2>/dev/null");
+  auto result =
+      mdetr::testing::RunCommand(python + " " + mdetr::testing::SourceDir() +
+                                 "/tools/parity/checkpoint/verify_export.py " + args + " 2>/dev/null");
   EXPECT_EQ(result.exit_code, 0) << result.output;
   return nlohmann::json::parse(result.output, nullptr, false);
 }
@@ -64,7 +65,8 @@ TEST(PythonParityTest, TorchLoadReadsOurExport) {
       const auto& a = seen["model"][i];
       const auto& e = expected[i];
       SCOPED_TRACE(e["name"].get<std::string>());
-      for (const char* field : {"name", "dtype", "shape", "stride", "storage_offset", "shares_storage_with", "first"}) {
+      for (const char* field :
+           {"name", "dtype", "shape", "stride", "storage_offset", "shares_storage_with", "first"}) {
         EXPECT_EQ(a[field], e[field]) << field;
       }
       EXPECT_EQ(a["weighted_sum"].get<double>(), e["weighted_sum"].get<double>());
@@ -85,7 +87,8 @@ TEST(PythonParityTest, SafetensorsReadsOurExport) {
   for (size_t i = 0; i < expected.size(); ++i) {
     // safetensors stores every tensor contiguous; names, dtypes, shapes and values must survive.
     std::map<std::string, nlohmann::json> a = seen["model"][i], e = expected[i];
-    for (const char* field : {"name", "dtype", "shape", "first", "weighted_sum"}) EXPECT_EQ(a[field], e[field]) << field;
+    for (const char* field : {"name", "dtype", "shape", "first", "weighted_sum"})
+      EXPECT_EQ(a[field], e[field]) << field;
   }
 }
 

@@ -2,10 +2,10 @@
 // header checks a corrupt file must fail.
 #include "model/io/safetensors.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "model/io/little_endian.h"
 #include "model/io/load_weights.h"
@@ -24,7 +24,8 @@ TEST(SafetensorsTest, ReadsFilesWrittenByTheSafetensorsLibrary) {
   auto small = ReadSafetensors(FixturePath("small.safetensors"));
   ASSERT_TRUE(small.ok()) << small.status();
   ExpectStateDictMatches(small->tensors, Expected()["small.safetensors"]["model"]);
-  EXPECT_EQ(small->metadata, (Expected()["small.safetensors"]["metadata"].get<std::map<std::string, std::string>>()));
+  EXPECT_EQ(small->metadata,
+            (Expected()["small.safetensors"]["metadata"].get<std::map<std::string, std::string>>()));
 
   auto hf = LoadWeights(FixturePath("hf_roberta/model.safetensors"));
   ASSERT_TRUE(hf.ok()) << hf.status();
@@ -68,7 +69,8 @@ TEST(SafetensorsTest, WriteThenReadGathersViewsAndKeepsMetadata) {
   }
   // Nothing but the target is left in the folder (the temporary file was renamed).
   size_t files = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path())) {
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(path).parent_path())) {
     ++files;
   }
   EXPECT_EQ(files, 1u);
@@ -121,7 +123,8 @@ TEST(SafetensorsTest, CorruptHeadersAreDataLossNamingFileAndProblem) {
     std::string message;
   };
   const Case cases[] = {
-      {WriteRaw(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", eight, 1000), "runs past the end"},
+      {WriteRaw(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", eight, 1000),
+       "runs past the end"},
       {WriteRaw(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", eight, uint64_t{1} << 40),
        "is implausible"},
       {WriteRaw(R"({"a":{"dtype":"F32",)", eight), "not valid JSON"},
@@ -129,9 +132,11 @@ TEST(SafetensorsTest, CorruptHeadersAreDataLossNamingFileAndProblem) {
       {WriteRaw(R"({"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}})", eight), "unsupported dtype 'Q7'"},
       {WriteRaw(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", eight), "non-negative"},
       {WriteRaw(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}})", eight), "outside the 8-byte"},
-      {WriteRaw(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", eight), "do not match its shape"},
-      {WriteRaw(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
-                eight),
+      {WriteRaw(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", eight),
+       "do not match its shape"},
+      {WriteRaw(
+           R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+           eight),
        "overlapping"},
       {WriteRaw(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", eight), "leaving a gap"},
       {WriteRaw(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", eight), "cover 4 bytes"},

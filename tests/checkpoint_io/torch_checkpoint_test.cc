@@ -75,7 +75,8 @@ TEST(TorchCheckpointTest, OptimizerStateAndStateDictMetadata) {
   for (size_t g = 0; g < lrs.size(); ++g) {
     EXPECT_EQ(groups.at(g)["lr"].ToDouble().value(), lrs[g]);
     ASSERT_EQ(groups.at(g)["params"].size(), params[g].size());
-    for (size_t k = 0; k < params[g].size(); ++k) EXPECT_EQ(groups.at(g)["params"].at(k).ToInt().value(), params[g][k]);
+    for (size_t k = 0; k < params[g].size(); ++k)
+      EXPECT_EQ(groups.at(g)["params"].at(k).ToInt().value(), params[g][k]);
   }
   PyValue betas = groups.at(0)["betas"];
   EXPECT_EQ(betas.kind(), PyKind::kTuple);

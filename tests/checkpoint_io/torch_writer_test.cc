@@ -2,9 +2,9 @@
 // torch.load (weights_only) reads it as PyTorch wrote the original.
 #include "model/io/torch_writer.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "model/io/load_weights.h"
 #include "model/io/mapped_file.h"
