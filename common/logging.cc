@@ -48,3 +48,13 @@ Result<Level> ParseLevel(const std::string& text) {
 }
 
 }  // namespace mdetr::logging
+
+#include "common/log_line.h"
+
+namespace mdetr::logging {
+
+void LogInfo(const std::string& message) { spdlog::info("{}", message); }
+void LogWarn(const std::string& message) { spdlog::warn("{}", message); }
+void LogError(const std::string& message) { spdlog::error("{}", message); }
+
+}  // namespace mdetr::logging

@@ -11,6 +11,9 @@
 #if MDETR_HAS_SYNTH
 #include "cli/ml/data_command.h"
 #endif
+#if MDETR_HAS_TRAINER
+#include "cli/ml/train_command.h"
+#endif
 
 namespace {
 
@@ -37,6 +40,9 @@ int main(int argc, char** argv) {
 #endif
 #if MDETR_HAS_SYNTH
   mdetr::cli::AddDataCommands(app, &exit_code);
+#endif
+#if MDETR_HAS_TRAINER
+  mdetr::cli::AddTrainCommands(app, &exit_code);
 #endif
   try {
     app.parse(argc, argv);

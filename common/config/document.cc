@@ -163,10 +163,22 @@ Status Document::ApplyOverride(const std::string& assignment) {
     keys.push_back(key);
   }
   // yaml-cpp's operator[] returns proxies; walk with fresh handles so each level is created.
+  // A numeric key indexes into an existing list ("data.train.0.ann_file").
+  auto is_index = [](const std::string& k) {
+    return !k.empty() && k.find_first_not_of("0123456789") == std::string::npos;
+  };
   YAML::Node current = root_;
   for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    if (current.IsSequence()) {
+      if (!is_index(keys[i]) || std::stoul(keys[i]) >= current.size()) {
+        return InvalidArgumentError("--set " + assignment + ": '" + keys[i] + "' is not an index of a list of " +
+                                    std::to_string(current.size()));
+      }
+      current.reset(current[std::stoul(keys[i])]);
+      continue;
+    }
     YAML::Node next = current[keys[i]];
-    if (next && !next.IsMap() && !next.IsNull()) {
+    if (next && !next.IsMap() && !next.IsSequence() && !next.IsNull()) {
       return InvalidArgumentError("--set " + assignment + ": '" + keys[i] + "' is not a mapping");
     }
     if (!next || next.IsNull()) {
@@ -174,12 +186,26 @@ Status Document::ApplyOverride(const std::string& assignment) {
     }
     current.reset(current[keys[i]]);
   }
-  current[keys.back()] = value;
+  if (current.IsSequence()) {
+    if (!is_index(keys.back()) || std::stoul(keys.back()) >= current.size()) {
+      return InvalidArgumentError("--set " + assignment + ": '" + keys.back() + "' is not an index of a list of " +
+                                  std::to_string(current.size()));
+    }
+    current[std::stoul(keys.back())] = value;
+  } else {
+    current[keys.back()] = value;
+  }
   for (auto it = origins_.lower_bound(key_path); it != origins_.end();) {
     if (it->first == key_path || it->first.rfind(key_path + ".", 0) == 0) it = origins_.erase(it);
     else break;
   }
-  overrides_[key_path] = assignment;
+  // Recorded in the reader's spelling of list items ("data.train[0].ann_file").
+  std::string reader_path;
+  for (const auto& k : keys) {
+    if (is_index(k) && !reader_path.empty()) reader_path += "[" + k + "]";
+    else reader_path += (reader_path.empty() ? "" : ".") + k;
+  }
+  overrides_[reader_path] = assignment;
   return Status::Ok();
 }
 

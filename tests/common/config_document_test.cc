@@ -85,3 +85,20 @@ TEST(DocumentTest, MalformedOverrideIsRejected) {
 
 }  // namespace
 }  // namespace mdetr::config
+
+namespace mdetr::config {
+namespace {
+
+TEST(DocumentTest, OverridesIndexIntoListsAndErrorsPointAtThem) {
+  auto doc = Document::Parse("data:\n  train:\n    - name: synthetic\n      ann_file: a.json\n", "x.yaml");
+  ASSERT_TRUE(doc.ok());
+  ASSERT_TRUE(doc->ApplyOverride("data.train.0.ann_file=b.json").ok());
+  EXPECT_EQ(doc->root()["data"]["train"][0]["ann_file"].as<std::string>(), "b.json");
+  EXPECT_EQ(doc->ApplyOverride("data.train.3.ann_file=c.json").message(),
+            "--set data.train.3.ann_file=c.json: '3' is not an index of a list of 1");
+  const YAML::Node v = doc->root()["data"]["train"][0]["ann_file"];
+  EXPECT_EQ(doc->Locate(v, "data.train[0].ann_file").ToString(), "--set data.train.0.ann_file=b.json");
+}
+
+}  // namespace
+}  // namespace mdetr::config

@@ -9,7 +9,7 @@ std::pair<int, int> ResizedShape(int h, int w, const ResizeSpec& spec) {
   double size = spec.size;
   if (spec.max_size > 0) {
     const double min_side = std::min(h, w), max_side = std::max(h, w);
-    if (max_side / min_side * size > spec.max_size) size = std::floor(spec.max_size * min_side / max_side);
+    if (max_side / min_side * size > spec.max_size) size = std::round(spec.max_size * min_side / max_side);
   }
   if ((w <= h && w == size) || (h <= w && h == size)) return {h, w};
   if (w < h) return {static_cast<int>(size * h / w), static_cast<int>(size)};

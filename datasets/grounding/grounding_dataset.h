@@ -1,0 +1,65 @@
+// Image-text pairs of an MDETR annotation file (Flickr30k, RefCOCO*, the pre-training mix, the
+// synthetic data, ...) as training/evaluation samples: the decoded image through the reference's
+// transforms, the caption, its boxes with the caption spans that name them, the positive map, and
+// the phrases to score at evaluation (tokens_positive_eval).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "datasets/annotations/coco_dataset.h"
+#include "datasets/grounding/transforms.h"
+#include "model/text/roberta_tokenizer.h"
+
+namespace mdetr::grounding {
+
+struct Sample {
+  int64_t index = 0;      // position in the dataset
+  int64_t image_id = 0;
+  torch::Tensor image;    // [3,H,W] normalised
+  std::string caption;
+  text::Encoding encoding;
+  torch::Tensor boxes;    // [n,4] cx,cy,w,h normalised by (W,H) after the transform
+  torch::Tensor positive_map;  // [n,256]
+  std::vector<std::vector<text::CharSpan>> tokens_positive;
+  // Evaluation: boxes in pixels of the ORIGINAL image (xyxy) and the phrases of the caption.
+  int64_t orig_width = 0, orig_height = 0;
+  torch::Tensor orig_boxes;  // [n,4] xyxy
+  std::vector<std::vector<text::CharSpan>> eval_phrases;
+  // For each box, the eval phrase it belongs to (-1 if none): phrases whose spans overlap.
+  std::vector<int> box_phrase;
+};
+
+struct DatasetOptions {
+  std::string ann_file;
+  std::string image_dir;
+  bool train = true;
+  TransformOptions transforms;
+};
+
+class GroundingDataset {
+ public:
+  static Result<std::shared_ptr<GroundingDataset>> Open(const DatasetOptions& options,
+                                                        std::shared_ptr<const text::RobertaTokenizer> tokenizer);
+  int64_t size() const { return static_cast<int64_t>(order_.size()); }
+  // Loads sample `index`; the augmentation draws come from `rng`. A missing or undecodable
+  // image, or a caption over 256 tokens, is an error naming the file.
+  Result<Sample> Get(int64_t index, std::mt19937_64& rng) const;
+  const annotations::CocoDataset& annotations() const { return *data_; }
+  const DatasetOptions& options() const { return options_; }
+
+ private:
+  GroundingDataset(DatasetOptions options, std::shared_ptr<const annotations::CocoDataset> data,
+                   std::shared_ptr<const text::RobertaTokenizer> tokenizer);
+  DatasetOptions options_;
+  std::shared_ptr<const annotations::CocoDataset> data_;
+  std::shared_ptr<const text::RobertaTokenizer> tokenizer_;
+  std::vector<uint32_t> order_;  // image indices sorted by id, as the reference iterates
+};
+
+}  // namespace mdetr::grounding

@@ -1,0 +1,443 @@
+#include "worker/trainer/trainer.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+
+#include "common/log_line.h"
+#include "datasets/eval/phrase_recall.h"
+#include "datasets/grounding/loader.h"
+#include "model/nn/mdetr.h"
+#include "model/nn/state_dict.h"
+#include "model/objective/optim_recipe.h"
+#include "model/objective/set_criterion.h"
+#include "model/text/positive_map.h"
+#include "worker/trainer/checkpoint.h"
+#include "worker/trainer/event_log.h"
+
+namespace mdetr::trainer {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_stop_requested{false};
+extern "C" void OnStopSignal(int) { g_stop_requested = true; }
+
+using Clock = std::chrono::steady_clock;
+
+struct Failure {
+  int code;
+  std::string message;
+};
+
+// Everything a run holds; built once, then driven by Train() / Evaluate().
+class Task {
+ public:
+  explicit Task(const TrainerOptions& o) : o_(o), cfg_(o.config) {}
+  int Run();
+
+ private:
+  Status Setup();
+  Status Train();
+  Result<std::map<std::string, double>> Evaluate(model::Mdetr& model);
+  Status Save(bool epoch_end);
+  Status Resume();
+  std::vector<objective::Target> Targets(const grounding::Batch& b) const;
+  model::NestedTensor Images(const grounding::Batch& b) const {
+    return {b.images.to(device_), b.mask.to(device_)};
+  }
+  model::TextBatch Text(const grounding::Batch& b) const {
+    return {b.input_ids.to(device_), b.attention_mask.to(device_)};
+  }
+
+  const TrainerOptions& o_;
+  config::ExperimentConfig cfg_;
+  torch::Device device_{torch::kCPU};
+  std::unique_ptr<Collective> coll_;
+  std::unique_ptr<EventLog> events_;
+  std::shared_ptr<const text::RobertaTokenizer> tokenizer_;
+  std::shared_ptr<grounding::GroundingDataset> train_set_, val_set_;
+  std::unique_ptr<grounding::Loader> train_loader_, val_loader_;
+  model::Mdetr model_{nullptr}, eval_model_{nullptr};
+  std::unique_ptr<objective::SetCriterion> criterion_;
+  std::map<std::string, double> weights_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<objective::ModelEma> ema_;
+  TrainingPosition at_;
+  std::map<std::string, double> last_metrics_;
+  std::string best_checkpoint_;
+  double best_value_ = -1e300;
+  Failure failure_{kExitOk, ""};
+};
+
+Status Task::Setup() {
+  const auto& run = cfg_.run;
+  if (run.device == "cuda") {
+    if (!torch::cuda::is_available()) return FailedPreconditionError("run.device is cuda but no GPU is visible");
+    device_ = torch::Device(torch::kCUDA, 0);
+  }
+  if (run.threads > 0) torch::set_num_threads(run.threads);
+  torch::manual_seed(static_cast<uint64_t>(run.seed + o_.rendezvous.rank));
+
+  auto coll = Connect(o_.rendezvous);
+  if (!coll.ok()) {
+    failure_ = {kExitInfrastructure, coll.status().message()};
+    return coll.status();
+  }
+  coll_ = std::move(coll).value();
+  const bool chief = coll_->rank() == 0;
+  fs::create_directories(o_.output_dir);
+  events_ = std::make_unique<EventLog>(chief ? (fs::path(o_.output_dir) / "events.jsonl").string() : "",
+                                       o_.events_on_stdout && chief);
+
+  auto tok = text::RobertaTokenizer::FromDirectory(cfg_.model.text_encoder.tokenizer_dir);
+  if (!tok.ok()) return tok.status().WithContext("model.text_encoder.tokenizer_dir");
+  tokenizer_ = std::make_shared<const text::RobertaTokenizer>(std::move(tok).value());
+  if (tokenizer_->vocab_size() != cfg_.model.text_encoder.vocab_size) {
+    return InvalidArgumentError("tokenizer has " + std::to_string(tokenizer_->vocab_size()) +
+                                " ids but model.text_encoder.vocab_size is " +
+                                std::to_string(cfg_.model.text_encoder.vocab_size));
+  }
+
+  grounding::TransformOptions tf;
+  tf.scales = cfg_.data.scales;
+  tf.max_size = cfg_.data.max_size;
+  tf.eval_size = cfg_.data.eval_size;
+  if (!cfg_.data.scales.empty()) {
+    // Small-image presets: the crop branch works at the preset's scale, not the 384..600 px of the reference.
+    const int smallest = *std::min_element(cfg_.data.scales.begin(), cfg_.data.scales.end());
+    tf.crop_pre_scales = {smallest, (smallest + cfg_.data.max_size) / 2};
+    tf.crop_min = smallest * 3 / 4;
+    tf.crop_max = cfg_.data.max_size;
+  }
+  auto open = [&](const config::DatasetConfig& d, bool train) -> Result<std::shared_ptr<grounding::GroundingDataset>> {
+    grounding::DatasetOptions opt{d.ann_file, d.images, train, tf};
+    return grounding::GroundingDataset::Open(opt, tokenizer_);
+  };
+  grounding::SamplerOptions sampler;
+  sampler.batch_size = cfg_.optim.batch_size;
+  sampler.rank = coll_->rank();
+  sampler.world_size = coll_->world_size();
+  sampler.seed = static_cast<uint64_t>(run.seed);
+  if (run.kind != "evaluate") {
+    if (cfg_.data.train.empty()) return InvalidArgumentError("data.train: a training task needs at least one dataset");
+    if (cfg_.data.train.size() > 1) return UnimplementedError("data.train: several training datasets are not supported yet");
+    MDETR_ASSIGN_OR_RETURN(train_set_, open(cfg_.data.train[0], true));
+    sampler.shuffle = true;
+    sampler.drop_last = true;
+    train_loader_ = std::make_unique<grounding::Loader>(train_set_, grounding::LoaderOptions{sampler, cfg_.data.num_workers, 4});
+    if (train_loader_->batches_per_epoch() == 0) {
+      return InvalidArgumentError(cfg_.data.train[0].ann_file + ": fewer samples than one batch per rank");
+    }
+  }
+  if (!cfg_.data.val.empty()) {
+    MDETR_ASSIGN_OR_RETURN(val_set_, open(cfg_.data.val[0], false));
+    sampler.shuffle = false;
+    sampler.drop_last = false;
+    val_loader_ = std::make_unique<grounding::Loader>(val_set_, grounding::LoaderOptions{sampler, cfg_.data.num_workers, 4});
+  }
+
+  model_ = model::Mdetr(cfg_.model, cfg_.optim.lr_backbone > 0);
+  if (!cfg_.model.init_checkpoint.empty()) {
+    std::vector<std::string> warnings;
+    auto init = LoadLatestCheckpoint(cfg_.model.init_checkpoint, &warnings);
+    if (!init.ok()) return init.status().WithContext("model.init_checkpoint");
+    model::LoadOptions lo;
+    lo.strict = false;
+    auto r = model::LoadStateDict(*model_, init->ema.empty() ? init->model : init->ema, lo);
+    if (!r.ok()) return r.status();
+  }
+  model_->to(device_);
+  eval_model_ = model::Mdetr(cfg_.model, false);
+  eval_model_->to(device_);
+  eval_model_->eval();
+  criterion_ = std::make_unique<objective::SetCriterion>(objective::CriterionOptionsFrom(cfg_.model, cfg_.loss));
+  auto copts = objective::CriterionOptionsFrom(cfg_.model, cfg_.loss);
+  Collective* coll_ptr = coll_.get();
+  copts.average_over_ranks = [coll_ptr](double local) {
+    auto s = coll_ptr->AllReduceSum({local});
+    return s.ok() ? (*s)[0] / coll_ptr->world_size() : local;
+  };
+  criterion_ = std::make_unique<objective::SetCriterion>(copts);
+  weights_ = objective::WeightDict(cfg_.model, cfg_.loss);
+  optimizer_ = objective::MakeOptimizer(objective::SplitParameters(*model_), cfg_.optim);
+  if (cfg_.optim.ema) ema_ = std::make_unique<objective::ModelEma>(*model_);
+  // Every rank starts from rank 0's weights.
+  auto params = model::NamedStateDict(*model_);
+  std::vector<torch::Tensor> all;
+  for (auto& [k, v] : params) all.push_back(v);
+  {
+    torch::NoGradGuard ng;
+    MDETR_RETURN_IF_ERROR(coll_->Broadcast(all, 0));
+  }
+  return Status::Ok();
+}
+
+std::vector<objective::Target> Task::Targets(const grounding::Batch& b) const {
+  std::vector<objective::Target> ts;
+  for (const auto& s : b.samples) {
+    objective::Target t;
+    t.boxes = s.boxes.to(device_);
+    t.positive_map = s.positive_map.to(device_);
+    t.tokens_positive = s.tokens_positive;
+    ts.push_back(std::move(t));
+  }
+  return ts;
+}
+
+Status Task::Save(bool epoch_end) {
+  if (coll_->rank() == 0) {
+    TrainingState st;
+    st.at = at_;
+    st.model = model::NamedStateDict(*model_);
+    if (ema_) st.ema = ema_->state();
+    std::ostringstream opt_bytes;
+    torch::serialize::OutputArchive oa;
+    optimizer_->save(oa);
+    oa.save_to(opt_bytes);
+    st.optimizer = opt_bytes.str();
+    st.rng_state = at::detail::getDefaultCPUGenerator().get_state();
+    st.config_yaml = o_.config_yaml;
+    st.metrics = last_metrics_;
+    const std::string dir = (fs::path(o_.output_dir) / "checkpoints").string();
+    auto rec = SaveCheckpoint(dir, st);
+    if (!rec.ok()) {
+      failure_ = {kExitInfrastructure, rec.status().message()};
+      return rec.status();
+    }
+    const auto& best_key = cfg_.run.best_metric;
+    if (epoch_end && !best_key.empty() && last_metrics_.count(best_key) && last_metrics_[best_key] > best_value_) {
+      best_value_ = last_metrics_[best_key];
+      best_checkpoint_ = rec->path;
+    }
+    PruneCheckpoints(dir, cfg_.run.keep_last_checkpoints, best_checkpoint_);
+    events_->Emit({{"type", "checkpoint"}, {"path", rec->path}, {"step", at_.step}, {"epoch", at_.epoch},
+                   {"position", at_.position}, {"crc32", rec->crc32}, {"bytes", rec->bytes},
+                   {"metrics", last_metrics_}});
+  }
+  return coll_->Barrier();
+}
+
+Status Task::Resume() {
+  const std::string dir = (fs::path(o_.output_dir) / "checkpoints").string();
+  if (!o_.resume || ListCheckpoints(dir).empty()) return Status::Ok();
+  std::vector<std::string> warnings;
+  CheckpointRecord chosen;
+  auto st = LoadLatestCheckpoint(dir, &warnings, &chosen);
+  for (const auto& w : warnings) {
+    logging::LogWarn(w);
+    events_->Emit({{"type", "warning"}, {"message", w}});
+  }
+  if (!st.ok()) return st.status();
+  model::LoadOptions lo;
+  auto r = model::LoadStateDict(*model_, st->model, lo);
+  if (!r.ok()) return r.status().WithContext(chosen.path);
+  if (ema_ && !st->ema.empty()) {
+    for (auto& [k, v] : ema_->mutable_state()) {
+      auto it = st->ema.find(k);
+      if (it != st->ema.end()) v.copy_(it->second);
+    }
+  }
+  torch::serialize::InputArchive ia;
+  ia.load_from(st->optimizer.data(), st->optimizer.size());
+  optimizer_->load(ia);
+  {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    gen.set_state(st->rng_state);
+  }
+  at_ = st->at;
+  last_metrics_ = st->metrics;
+  events_->Emit({{"type", "resumed"}, {"path", chosen.path}, {"step", at_.step}, {"epoch", at_.epoch},
+                 {"position", at_.position}});
+  return Status::Ok();
+}
+
+Result<std::map<std::string, double>> Task::Evaluate(model::Mdetr& model) {
+  if (!val_loader_) return std::map<std::string, double>{};
+  torch::NoGradGuard no_grad;
+  model->eval();
+  eval::PhraseRecall recall;
+  val_loader_->Start(0, 0);
+  while (auto batch = val_loader_->Next()) {
+    auto out = model->forward(Images(*batch), Text(*batch));
+    const auto prob = out.logits().softmax(-1).cpu();    // [B,Q,256]
+    const auto boxes = out.boxes().cpu();                // [B,Q,4]
+    for (size_t i = 0; i < batch->samples.size(); ++i) {
+      const auto& s = batch->samples[i];
+      const auto b = boxes[static_cast<int64_t>(i)];
+      const float w = static_cast<float>(s.orig_width), h = static_cast<float>(s.orig_height);
+      std::vector<eval::BoxXyxy> pred(static_cast<size_t>(b.size(0)));
+      for (int64_t q = 0; q < b.size(0); ++q) {
+        const float cx = b[q][0].item<float>(), cy = b[q][1].item<float>(), bw = b[q][2].item<float>(),
+                    bh = b[q][3].item<float>();
+        pred[static_cast<size_t>(q)] = {(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h};
+      }
+      for (size_t p = 0; p < s.eval_phrases.size(); ++p) {
+        // The phrase's tokens; its score for a query is the highest probability on them
+        // (the reference's PostProcessFlickr).
+        auto map = text::CreatePositiveMap(s.encoding, {s.eval_phrases[p]});
+        std::vector<int64_t> tokens;
+        for (int64_t t = 0; t < text::kPositiveMapWidth; ++t) {
+          if (map[static_cast<size_t>(t)] > 1e-6f) tokens.push_back(t);
+        }
+        std::vector<eval::BoxXyxy> truth;
+        for (size_t bi = 0; bi < s.box_phrase.size(); ++bi) {
+          if (s.box_phrase[bi] == static_cast<int>(p)) {
+            const auto ob = s.orig_boxes[static_cast<int64_t>(bi)];
+            truth.push_back({ob[0].item<double>(), ob[1].item<double>(), ob[2].item<double>(), ob[3].item<double>()});
+          }
+        }
+        if (tokens.empty() || truth.empty()) continue;
+        const auto scores =
+            prob[static_cast<int64_t>(i)].index_select(1, torch::tensor(tokens, torch::kInt64)).amax(1);
+        const auto order = std::get<1>(scores.sort(0, /*descending=*/true));
+        std::vector<eval::BoxXyxy> ranked;
+        for (int64_t k = 0; k < order.size(0); ++k) ranked.push_back(pred[static_cast<size_t>(order[k].item<int64_t>())]);
+        recall.AddPhrase(ranked, truth);
+      }
+    }
+  }
+  auto counts = coll_->AllReduceSum(recall.ToCounts());
+  if (!counts.ok()) return counts.status();
+  eval::PhraseRecall merged;
+  merged.AddCounts(*counts);
+  auto summary = merged.Summary();
+  summary["phrases"] = static_cast<double>(merged.phrases());
+  return summary;
+}
+
+Status Task::Train() {
+  const int64_t per_epoch = train_loader_->batches_per_epoch();
+  const int64_t total_steps = per_epoch * cfg_.optim.epochs;
+  const auto params = model_->parameters();
+  const int accum = cfg_.optim.grad_accumulation;
+  auto t_start = Clock::now();
+  int64_t images_seen = 0;
+  const int64_t first_step = at_.step;
+  int micro = 0;
+  events_->Emit({{"type", "started"}, {"kind", cfg_.run.kind}, {"world_size", coll_->world_size()},
+                 {"steps_per_epoch", per_epoch}, {"total_steps", total_steps}, {"step", at_.step},
+                 {"epoch", at_.epoch}});
+  while (at_.epoch < cfg_.optim.epochs) {
+    train_loader_->Start(at_.epoch, at_.position);
+    model_->train();
+    while (auto batch = train_loader_->Next()) {
+      const int64_t curr_step = at_.epoch * per_epoch + batch->position;
+      auto out = model_->forward(Images(*batch), Text(*batch));
+      std::vector<text::Encoding> encodings;
+      for (const auto& s : batch->samples) encodings.push_back(s.encoding);
+      auto crit = (*criterion_)(out, Targets(*batch), encodings);
+      if (!crit.ok()) return crit.status();
+      auto total = objective::WeightedTotal(crit->losses, weights_);
+      const double loss_value = total.item<double>();
+      if (!std::isfinite(loss_value)) {
+        failure_ = {kExitFailed, "loss is " + std::to_string(loss_value) + " at step " + std::to_string(at_.step)};
+        return InternalError(failure_.message);
+      }
+      if (micro == 0) optimizer_->zero_grad();
+      (accum > 1 ? total / accum : total).backward();
+      if (++micro < accum) continue;
+      micro = 0;
+      MDETR_RETURN_IF_ERROR(AllReduceGradients(*coll_, params));
+      const double grad_norm = objective::ClipGradNorm(*model_, cfg_.optim.clip_max_norm);
+      optimizer_->step();
+      objective::AdjustLearningRate(*optimizer_, cfg_.optim, static_cast<int>(at_.epoch), curr_step, total_steps);
+      if (ema_) ema_->Update(*model_, cfg_.optim.ema_decay);
+      ++at_.step;
+      at_.position = batch->position + 1;
+      images_seen += static_cast<int64_t>(batch->samples.size()) * coll_->world_size();
+
+      if (cfg_.run.log_every_steps > 0 && at_.step % cfg_.run.log_every_steps == 0) {
+        const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
+        const double steps_done = static_cast<double>(at_.step - first_step);
+        nlohmann::json ev{{"type", "step"}, {"step", at_.step}, {"epoch", at_.epoch}, {"loss", loss_value},
+                          {"grad_norm", grad_norm}, {"images_per_s", images_seen / std::max(elapsed, 1e-9)},
+                          {"eta_s", elapsed / std::max(steps_done, 1.0) * static_cast<double>(total_steps - at_.step)},
+                          {"lr", objective::CurrentLearningRates(*optimizer_)},
+                          {"skipped_samples", train_loader_->skipped_samples()}};
+        for (const auto& [k, v] : crit->losses) {
+          if (k.find('_', 5) == std::string::npos || k == "loss_contrastive_align" || k == "cardinality_error") {
+            ev[k] = v.item<double>();
+          }
+        }
+        events_->Emit(ev);
+      }
+      const bool stop = g_stop_requested.load();
+      if ((cfg_.run.checkpoint_every_steps > 0 && at_.step % cfg_.run.checkpoint_every_steps == 0) || stop) {
+        MDETR_RETURN_IF_ERROR(Save(false));
+      }
+      if (stop) {
+        failure_ = {kExitPreempted, "stopped by signal after checkpointing step " + std::to_string(at_.step)};
+        events_->Emit({{"type", "preempted"}, {"step", at_.step}});
+        return CancelledError(failure_.message);
+      }
+      if (cfg_.run.max_steps > 0 && at_.step >= cfg_.run.max_steps) break;
+    }
+    const bool finished_epoch = at_.position >= per_epoch;
+    if (finished_epoch) {
+      ++at_.epoch;
+      at_.position = 0;
+    }
+    if (finished_epoch && cfg_.run.eval_every_epochs > 0 && at_.epoch % cfg_.run.eval_every_epochs == 0 && val_loader_) {
+      if (ema_) ema_->CopyTo(*eval_model_);
+      else {
+        auto sd = model::NamedStateDict(*model_);
+        (void)model::LoadStateDict(*eval_model_, sd);
+      }
+      auto metrics = Evaluate(eval_model_);
+      if (!metrics.ok()) return metrics.status();
+      last_metrics_ = *metrics;
+      nlohmann::json ev{{"type", "eval"}, {"step", at_.step}, {"epoch", at_.epoch}, {"metrics", *metrics}};
+      events_->Emit(ev);
+    }
+    MDETR_RETURN_IF_ERROR(Save(true));
+    if (cfg_.run.max_steps > 0 && at_.step >= cfg_.run.max_steps) break;
+  }
+  events_->Emit({{"type", "finished"}, {"step", at_.step}, {"epoch", at_.epoch}, {"metrics", last_metrics_}});
+  return Status::Ok();
+}
+
+int Task::Run() {
+  Status s = Setup();
+  if (s.ok()) s = Resume();
+  if (s.ok()) {
+    if (cfg_.run.kind == "evaluate") {
+      auto m = Evaluate(model_);
+      if (m.ok()) {
+        last_metrics_ = *m;
+        events_->Emit({{"type", "eval"}, {"step", 0}, {"metrics", *m}});
+        events_->Emit({{"type", "finished"}, {"metrics", *m}});
+      } else {
+        s = m.status();
+      }
+    } else {
+      s = Train();
+    }
+  }
+  if (s.ok()) return kExitOk;
+  if (failure_.code == kExitOk) {
+    failure_.code = s.action() == Action::kFixInput ? kExitBadInput
+                    : s.retryable()                  ? kExitInfrastructure
+                                                     : kExitFailed;
+    failure_.message = s.message();
+  }
+  logging::LogError("task failed: " + failure_.message);
+  if (events_) events_->Emit({{"type", "failed"}, {"exit_code", failure_.code}, {"reason", failure_.message}});
+  return failure_.code;
+}
+
+}  // namespace
+
+void InstallPreemptionHandlers() {
+  std::signal(SIGTERM, OnStopSignal);
+  std::signal(SIGUSR1, OnStopSignal);
+}
+
+int RunTask(const TrainerOptions& options) {
+  Task task(options);
+  return task.Run();
+}
+
+}  // namespace mdetr::trainer
