@@ -210,7 +210,18 @@ Status Scheduler::Join(const WorkerSpec& spec, std::vector<Action>* actions) {
       // A new incarnation: the daemon restarted and its ranks died with it.
       TearDownWorker(index, false, fmt::format("worker {} restarted", spec.id), actions);
     }
-    if (w.state != WorkerState::kQuarantined) w.state = WorkerState::kAlive;
+    // A worker quarantined for failing attempts stays so across restarts and losses: rebooting
+    // a bad node does not clear it, only a release after a health check does.
+    if (w.consecutive_failures >= config_.quarantine_after_failures) {
+      if (w.state != WorkerState::kQuarantined) {
+        actions->push_back(QuarantineWorker{
+            spec.id, fmt::format("rejoined while quarantined ({} infrastructure failures in a row)",
+                                 w.consecutive_failures)});
+      }
+      w.state = WorkerState::kQuarantined;
+    } else {
+      w.state = WorkerState::kAlive;
+    }
   } else {
     index = static_cast<int>(workers_.size());
     workers_.emplace_back();

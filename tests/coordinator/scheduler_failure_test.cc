@@ -125,6 +125,30 @@ TEST(SchedulerFailureTest, WorkerThatKeepsFailingIsQuarantinedUntilReleased) {
   EXPECT_EQ(back[0].task, "task-1");
 }
 
+TEST(SchedulerFailureTest, QuarantineSurvivesLossAndRestart) {
+  SchedulerConfig config;
+  config.quarantine_after_failures = 1;
+  SchedulerHarness h(config);
+  h.AddWorker("bad", 8);
+  h.AddWorker("good", 8);
+  TaskSpec spec = Gang("task-1", 1, 8);
+  spec.retries.infrastructure = 0;
+  const PlaceTask first = h.SubmitPlaced(spec);
+  EXPECT_EQ(Only<QuarantineWorker>(h.Finish(first, Outcome::kInfrastructure, first.ranks[0].worker)).size(),
+            1u);
+  const std::string bad = first.ranks[0].worker;
+  // Lost and back, then restarted: still quarantined, and the coordinator is told again.
+  h.Send(WorkerLost{bad});
+  std::vector<Action> actions = h.Send(WorkerJoined{WorkerSpec{bad, 8, 0, {}, 2}});
+  EXPECT_EQ(Only<QuarantineWorker>(actions).size(), 1u) << Describe(actions);
+  EXPECT_TRUE(h.Send(WorkerJoined{WorkerSpec{bad, 8, 0, {}, 3}}).empty());
+  EXPECT_EQ(h.scheduler.FindWorker(bad)->state, WorkerState::kQuarantined);
+  // Only a release lets it take ranks again.
+  h.SubmitPlaced(Gang("task-2", 1, 8));  // the good worker
+  EXPECT_TRUE(Only<PlaceTask>(h.Submit(Gang("task-3", 1, 8))).empty());
+  EXPECT_EQ(Only<PlaceTask>(h.Send(WorkerRelease{bad})).at(0).ranks[0].worker, bad);
+}
+
 TEST(SchedulerFailureTest, QuarantineCountsOnlyConsecutiveInfrastructureFailures) {
   SchedulerConfig config;
   config.quarantine_after_failures = 2;
