@@ -4,8 +4,8 @@
 //   * Commit() returns only after the batch is in the write-ahead log and fsync'ed (sync=true):
 //     a state transition that was acknowledged survives a machine crash. A batch is atomic, across
 //     column families too. Concurrent Commit() calls are merged into one synced write (group
-//     commit): one fsync covers a whole group, so throughput grows with the number of writers
-//     while each caller still waits for its own data to be durable.
+//     commit, done by RocksDB's write thread): one fsync covers a whole group, so throughput grows
+//     with the number of writers while each caller still waits for its own data to be durable.
 //   * CommitUnsynced() skips the fsync (metrics, log indexes): it survives a crash of the process
 //     but may lose the last writes on a crash of the machine.
 //   * Recovery uses RocksDB's default kPointInTimeRecovery: a torn WAL tail is dropped, leaving
@@ -62,10 +62,11 @@ class Batch {
 
 struct StoreOptions {
   bool create_if_missing = true;
-  // Merge concurrent synced commits into one write; off only to measure what it buys.
+  // Merge concurrent synced commits into one write; off (one sync per commit, commits
+  // serialised) only to measure what it buys.
   bool group_commit = true;
   // A commit group stops growing once it holds this many bytes.
-  size_t max_group_bytes = 4u << 20;
+  size_t max_group_bytes = 1u << 20;
   // The seam to the file system (null: the machine's). Tests pass one that counts syncs or
   // injects I/O errors; it must outlive the store.
   rocksdb::Env* env = nullptr;
@@ -99,9 +100,7 @@ class Store {
                                                                       size_t limit = 0) const;
 
   const std::string& path() const;
-  // Synced writes issued to RocksDB, and commits acknowledged through them; their ratio is the
-  // average group size.
-  uint64_t synced_writes() const;
+  // Synced commits acknowledged so far.
   uint64_t synced_commits() const;
 
   class Impl;
