@@ -148,7 +148,7 @@ Status Store::Impl::WriteSynced(const Batch& batch) {
 
 // Group commit: concurrent Commit() calls enter RocksDB's write thread together, and its leader
 // appends all their batches to the WAL as one record and syncs once for the group (see
-// WriteThread::EnterAsBatchGroupLeader; writers of different durability are never mixed).
+// WriteThread::EnterAsBatchGroupLeader; a synced write never joins a group that will not sync).
 // We also measured a queue of our own in front of it, LevelDB-style leader/follower and then a
 // dedicated committer thread: on a loaded machine both were 2 to 8 times slower, because handing
 // the lead between blocked threads costs more than RocksDB's spin-then-block hand-off
