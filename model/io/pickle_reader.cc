@@ -649,7 +649,7 @@ Status Unpickler::Step(uint8_t op) {
     case kTuple1:
     case kTuple2:
     case kTuple3: {
-      size_t count = static_cast<size_t>(op - kTuple1 + 1);
+      size_t count = static_cast<size_t>(op) - kTuple1 + 1;
       if (stack_.size() < MarkBase() + count) return Fail("stack underflow");
       a = New(PyKind::kTuple);
       a->items.assign(stack_.end() - static_cast<std::ptrdiff_t>(count), stack_.end());
