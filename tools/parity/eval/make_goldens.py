@@ -113,6 +113,11 @@ def make_detections(rng, gt, cat_ids, fp_per_image=3, extra=None):
     for img in gt["images"]:
         anns = [a for a in gt["annotations"] if a["image_id"] == img["id"]]
         for a in anns:
+            if a.get("iscrowd"):  # several detections inside a crowd region, all absorbed by it
+                x, y, w, h = a["bbox"]
+                for _ in range(3):
+                    dets.append([img["id"], a["category_id"], x + rng.uniform(0, w / 2), y + rng.uniform(0, h / 2),
+                                 rng.uniform(w / 4, w / 2), rng.uniform(h / 4, h / 2), float(rng.random())])
             if rng.random() < 0.75:
                 cat = a["category_id"] if rng.random() < 0.85 else int(rng.choice(cat_ids))
                 dets.append([img["id"], cat] + jitter_box(rng, a["bbox"], rng.choice([0.03, 0.1, 0.25])) +
@@ -367,7 +372,7 @@ result <protocol> <group> <P@1> <P@5> <P@10>""")
 
 def random_polygon(rng, w, h):
     n = int(rng.integers(3, 9))
-    cx, cy = rng.uniform(-5, w + 5), rng.uniform(-5, h + 5)
+    cx, cy = rng.uniform(0, w), rng.uniform(0, h)
     radius = rng.uniform(2, max(w, h) / 2)
     angles = np.sort(rng.uniform(0, 2 * np.pi, n)) if rng.random() < 0.8 else rng.uniform(0, 2 * np.pi, n)
     pts = [[float(cx + radius * rng.uniform(0.3, 1) * np.cos(a)), float(cy + radius * rng.uniform(0.3, 1) * np.sin(a))]
