@@ -81,6 +81,11 @@ class Mutations {
 #define MDETR_CHECKPOINT_FUZZ_DENSE 0
 #endif
 constexpr bool kDense = MDETR_CHECKPOINT_FUZZ_DENSE != 0;
+#if MDETR_CHECKPOINT_FUZZ_DENSE
+#define CORRUPTION_SUITE DenseCorruptionTest
+#else
+#define CORRUPTION_SUITE CorruptionTest
+#endif
 
 // A fixed-seed generator, so a failure reproduces.
 struct Lcg {
@@ -94,7 +99,7 @@ struct Lcg {
 const char* const kFixtures[] = {"mdetr_like.pth", "no_ema.pth", "hf_roberta/pytorch_model.bin",
                                  "hf_roberta/model.safetensors", "small.safetensors"};
 
-TEST(CorruptionTest, TruncatedFilesFailCleanly) {
+TEST(CORRUPTION_SUITE, TruncatedFilesFailCleanly) {
   for (const char* fixture : kFixtures) {
     SCOPED_TRACE(fixture);
     Mutations m(fixture);
@@ -109,7 +114,7 @@ TEST(CorruptionTest, TruncatedFilesFailCleanly) {
   }
 }
 
-TEST(CorruptionTest, FlippedBytesNeverCrash) {
+TEST(CORRUPTION_SUITE, FlippedBytesNeverCrash) {
   for (const char* fixture : kFixtures) {
     SCOPED_TRACE(fixture);
     Mutations m(fixture);
