@@ -7,11 +7,11 @@ namespace {
 
 void ApplyTextEncoderPreset(TextEncoderConfig* t) {
   if (t->type == "roberta-base") {
-    *t = TextEncoderConfig{t->type, 768, 12, 12, 3072, 50265, 514, t->tokenizer_dir, t->freeze};
+    *t = TextEncoderConfig{t->type, 768, 12, 12, 3072, 50265, 514, t->tokenizer_dir, t->freeze, t->dropout};
   } else if (t->type == "distilroberta-base") {
-    *t = TextEncoderConfig{t->type, 768, 6, 12, 3072, 50265, 514, t->tokenizer_dir, t->freeze};
+    *t = TextEncoderConfig{t->type, 768, 6, 12, 3072, 50265, 514, t->tokenizer_dir, t->freeze, t->dropout};
   } else if (t->type == "roberta-large") {
-    *t = TextEncoderConfig{t->type, 1024, 24, 16, 4096, 50265, 514, t->tokenizer_dir, t->freeze};
+    *t = TextEncoderConfig{t->type, 1024, 24, 16, 4096, 50265, 514, t->tokenizer_dir, t->freeze, t->dropout};
   }
 }
 
@@ -31,6 +31,8 @@ void ParseTextEncoder(Object& o, TextEncoderConfig* t) {
   o.Optional("max_positions", &t->max_positions);
   o.Optional("tokenizer_dir", &t->tokenizer_dir);
   o.Optional("freeze", &t->freeze);
+  o.Optional("dropout", &t->dropout);
+  o.Check(t->dropout >= 0 && t->dropout < 1, "dropout", "must be in [0, 1)");
   o.Check(t->hidden_size > 0 && t->num_heads > 0 && t->hidden_size % t->num_heads == 0, "num_heads",
           "hidden_size must be a positive multiple of num_heads");
   o.Check(t->num_layers >= 1, "num_layers", "must be at least 1");

@@ -23,6 +23,8 @@ struct TextEncoderConfig {
   int max_positions = 514;
   std::string tokenizer_dir = "../shared/data/tokenizer/roberta-base";  // vocab.json + merges.txt
   bool freeze = false;
+  // RoBERTa's hidden and attention dropout, and the resizer's after it (0.1 in the reference).
+  double dropout = 0.1;
 };
 
 struct ModelConfig {

@@ -30,11 +30,11 @@ TransformerImpl::TransformerImpl(const config::ModelConfig& cfg) : d_model_(cfg.
   for (auto& p : parameters()) {
     if (p.dim() > 1) torch::nn::init::xavier_uniform_(p);
   }
-  text_encoder_ = register_module("text_encoder", RobertaModel(cfg.text_encoder));
+  text_encoder_ = register_module("text_encoder", RobertaModel(cfg.text_encoder, cfg.text_encoder.dropout));
   if (cfg.text_encoder.freeze) {
     for (auto& p : text_encoder_->parameters()) p.set_requires_grad(false);
   }
-  resizer_ = register_module("resizer", FeatureResizer(cfg.text_encoder.hidden_size, d_model_, 0.1));
+  resizer_ = register_module("resizer", FeatureResizer(cfg.text_encoder.hidden_size, d_model_, cfg.text_encoder.dropout));
 }
 
 MemoryCache TransformerImpl::Encode(const torch::Tensor& src_in, const torch::Tensor& mask_in,
