@@ -415,16 +415,18 @@ TEST(TransportTest, ClientReconnectsAfterServerRestart) {
 }
 
 TEST(TransportTest, ServerCanAnswerLaterFromAnotherThread) {
-  Server* server_ptr = nullptr;
+  std::atomic<Server*> server_ptr{nullptr};
+  std::mutex mu;
   std::vector<std::thread> answerers;
   auto server = StartServer(LoopbackServer(), [&](const Peer& peer, const wire::Envelope& request) {
     // As the coordinator does when the answer waits for a synced commit: reply off the I/O thread.
+    std::lock_guard<std::mutex> lock(mu);
     answerers.emplace_back([&server_ptr, peer, request] {
       std::this_thread::sleep_for(milliseconds(50));
       wire::Envelope reply;
       reply.request_id = request.request_id;
       reply.body = wire::Ack{"committed " + std::get<wire::CancelJob>(request.body).job_id};
-      EXPECT_TRUE(server_ptr->Send(peer.routing_id, reply).ok());
+      EXPECT_TRUE(server_ptr.load()->Send(peer.routing_id, reply).ok());
     });
     return std::optional<wire::Envelope>();
   });
@@ -434,6 +436,7 @@ TEST(TransportTest, ServerCanAnswerLaterFromAnotherThread) {
   Result<wire::Envelope> reply = client->Call(wire::CancelJob{"job-4", "user asked"}, kCallTimeout);
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(std::get<wire::Ack>(reply->body).message, "committed job-4");
+  std::lock_guard<std::mutex> lock(mu);
   for (std::thread& answerer : answerers) answerer.join();
 }
 
