@@ -4,8 +4,6 @@
 //
 // The reference runs under $MDETR_BENCH_PYTHON, else /tmp/venv-eval/bin/python, else python3;
 // without it the bench prints our figures only, with the reason.
-#include <time.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +11,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <time.h>
 
 #include "datasets/annotations/coco_dataset.h"
 #include "datasets/eval/coco_evaluator.h"
@@ -50,7 +50,8 @@ std::vector<ImageDetections> MakeDetections(const mdetr::annotations::CocoDatase
       Detection det;
       det.category_id = u01(rng) < 0.8 ? ann.category_id : categories[rng() % categories.size()];
       det.box = {ann.bbox[0] + jitter(rng) * ann.bbox[2], ann.bbox[1] + jitter(rng) * ann.bbox[3],
-                 std::max(1.0, ann.bbox[2] * (1 + jitter(rng))), std::max(1.0, ann.bbox[3] * (1 + jitter(rng)))};
+                 std::max(1.0, ann.bbox[2] * (1 + jitter(rng))),
+                 std::max(1.0, ann.bbox[3] * (1 + jitter(rng)))};
       det.score = u01(rng);
       d.detections.push_back(det);
     }
@@ -81,8 +82,8 @@ void WriteResultsJson(const std::vector<ImageDetections>& all, const std::string
   for (const auto& im : all) {
     for (const Detection& d : im.detections) {
       f << (first ? "" : ",") << "{\"image_id\":" << im.image_id << ",\"category_id\":" << d.category_id
-        << ",\"bbox\":[" << d.box.x << "," << d.box.y << "," << d.box.w << "," << d.box.h << "],\"score\":" << d.score
-        << "}";
+        << ",\"bbox\":[" << d.box.x << "," << d.box.y << "," << d.box.w << "," << d.box.h
+        << "],\"score\":" << d.score << "}";
       first = false;
     }
   }
@@ -97,7 +98,8 @@ std::string PythonPath() {
 
 // Runs the reference timing script; returns its lines ("case" -> raw JSON line).
 std::vector<std::string> RunReference(const std::string& gt_path, const std::string& dets_path) {
-  const std::string cmd = PythonPath() + " " + MDETR_COCO_TIMING_SCRIPT + " " + gt_path + " " + dets_path + " 2>&1";
+  const std::string cmd =
+      PythonPath() + " " + MDETR_COCO_TIMING_SCRIPT + " " + gt_path + " " + dets_path + " 2>&1";
   std::vector<std::string> lines;
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return lines;
@@ -136,8 +138,8 @@ int main(int argc, char** argv) {
   const auto detections = MakeDetections(*gt);
   size_t n = 0;
   for (const auto& im : detections) n += im.detections.size();
-  std::printf("ground truth: %s (%zu images, %zu boxes); %zu detections\n", gt_path.c_str(), gt->images().size(),
-              gt->annotations().size(), n);
+  std::printf("ground truth: %s (%zu images, %zu boxes); %zu detections\n", gt_path.c_str(),
+              gt->images().size(), gt->annotations().size(), n);
 
   struct Ours {
     std::string name;
@@ -169,7 +171,8 @@ int main(int argc, char** argv) {
     const auto s = e->Summarize();
     const double seconds = CpuSeconds() - start;
     char buf[160];
-    std::snprintf(buf, sizeof(buf), "AP %.4f AP50 %.4f APr %.4f APc %.4f APf %.4f", s.ap, s.ap50, s.apr, s.apc, s.apf);
+    std::snprintf(buf, sizeof(buf), "AP %.4f AP50 %.4f APr %.4f APc %.4f APf %.4f", s.ap, s.ap50, s.apr,
+                  s.apc, s.apf);
     ours.push_back({"lvis_standard", seconds, buf});
   }
 
@@ -186,16 +189,19 @@ int main(int argc, char** argv) {
     }
     const std::string seconds = Field(ref_line, "seconds");
     if (seconds.empty()) {
-      std::printf("%-22s %12.1f %14s %9s  ours: %s\n", o.name.c_str(), 1e3 * o.seconds, "n/a", "", o.stats.c_str());
-      std::printf("  reference unavailable: %s", ref_line.empty() ? (reference.empty() ? "no output\n" : reference.back().c_str())
-                                                                    : Field(ref_line, "error").c_str());
+      std::printf("%-22s %12.1f %14s %9s  ours: %s\n", o.name.c_str(), 1e3 * o.seconds, "n/a", "",
+                  o.stats.c_str());
+      std::printf("  reference unavailable: %s",
+                  ref_line.empty() ? (reference.empty() ? "no output\n" : reference.back().c_str())
+                                   : Field(ref_line, "error").c_str());
       std::printf("\n");
       continue;
     }
     const double ref = std::stod(seconds);
-    std::printf("%-22s %12.1f %14.1f %8.1fx  ours: %s\n", o.name.c_str(), 1e3 * o.seconds, 1e3 * ref, ref / o.seconds,
-                o.stats.c_str());
-    std::printf("%-22s %12s %14s %9s  reference stats: %s\n", "", "", "", "", Field(ref_line, "stats").c_str());
+    std::printf("%-22s %12.1f %14.1f %8.1fx  ours: %s\n", o.name.c_str(), 1e3 * o.seconds, 1e3 * ref,
+                ref / o.seconds, o.stats.c_str());
+    std::printf("%-22s %12s %14s %9s  reference stats: %s\n", "", "", "", "",
+                Field(ref_line, "stats").c_str());
   }
   return 0;
 }

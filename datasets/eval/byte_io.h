@@ -69,8 +69,8 @@ class ByteReader {
   bool AtEnd() const { return pos_ == in_.size(); }
   // DataLoss naming the state kind and the offset of the first bad byte.
   Status Error(const std::string& what_was_expected) const {
-    return DataLossError(what_ + " state: " + what_was_expected + " at byte " + std::to_string(pos_) + " of " +
-                         std::to_string(in_.size()));
+    return DataLossError(what_ + " state: " + what_was_expected + " at byte " + std::to_string(pos_) +
+                         " of " + std::to_string(in_.size()));
   }
 
  private:

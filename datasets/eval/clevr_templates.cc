@@ -1,9 +1,9 @@
 #include "datasets/eval/clevr_templates.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <filesystem>
+
+#include <simdjson.h>
 
 namespace mdetr::eval {
 
@@ -58,7 +58,8 @@ Result<ClevrTemplates> ClevrTemplates::Load(const std::string& dir) {
       f.last_node = std::string(type);
       f.kind = ClevrKindOfNode(type);
       if (f.kind.empty()) {
-        return InvalidArgumentError(where + ".nodes[-1].type: \"" + f.last_node + "\" ends no CLEVR question kind");
+        return InvalidArgumentError(where + ".nodes[-1].type: \"" + f.last_node +
+                                    "\" ends no CLEVR question kind");
       }
       out.families_.push_back(std::move(f));
       ++index;

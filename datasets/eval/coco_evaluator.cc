@@ -29,7 +29,8 @@ CocoBoxEvaluator::CocoBoxEvaluator(const annotations::CocoDataset& gt, CocoEvalO
   for (const auto& c : gt.categories()) category_ids_.push_back(c.id);
   std::sort(category_ids_.begin(), category_ids_.end());
   category_ids_.erase(std::unique(category_ids_.begin(), category_ids_.end()), category_ids_.end());
-  for (size_t i = 0; i < category_ids_.size(); ++i) category_index_[category_ids_[i]] = static_cast<int32_t>(i);
+  for (size_t i = 0; i < category_ids_.size(); ++i)
+    category_index_[category_ids_[i]] = static_cast<int32_t>(i);
 }
 
 Status CocoBoxEvaluator::AddImage(int64_t image_id, const std::vector<Detection>& detections) {
@@ -132,8 +133,10 @@ Status CocoBoxEvaluator::MergeState(std::string_view bytes) {
   int64_t fingerprint = 0;
   uint32_t num_images = 0;
   if (!r.U32(&magic) || magic != kStateMagic) return r.Error("expected the COCO evaluator magic number");
-  if (!r.U32(&version) || version != kStateVersion) return r.Error("expected version " + std::to_string(kStateVersion));
-  if (!r.U8(&use_categories) || !r.I64(&fingerprint) || !r.U32(&num_images)) return r.Error("truncated header");
+  if (!r.U32(&version) || version != kStateVersion)
+    return r.Error("expected version " + std::to_string(kStateVersion));
+  if (!r.U8(&use_categories) || !r.I64(&fingerprint) || !r.U32(&num_images))
+    return r.Error("truncated header");
   if ((use_categories != 0) != options_.use_categories ||
       static_cast<uint64_t>(fingerprint) != CategoryFingerprint(category_ids_)) {
     return InvalidArgumentError("COCO evaluator state: made with other options or another category list");
@@ -150,7 +153,8 @@ Status CocoBoxEvaluator::MergeState(std::string_view bytes) {
         return r.Error("expected a category index below " + std::to_string(num_groups));
       }
       for (ImageEval& e : ce.areas) {
-        if (!r.I32(&e.num_gt) || !r.F64s(&e.dt_scores) || !r.Bytes(&e.dt_matched) || !r.Bytes(&e.dt_ignored)) {
+        if (!r.I32(&e.num_gt) || !r.F64s(&e.dt_scores) || !r.Bytes(&e.dt_matched) ||
+            !r.Bytes(&e.dt_ignored)) {
           return r.Error("truncated per-image result");
         }
         const size_t cells = e.dt_scores.size() * kNumIouThresholds;
@@ -203,9 +207,8 @@ CocoSummary CocoBoxEvaluator::Summarize() const {
     }
   }
   CocoSummary s;
-  s.stats = {ap_all.Get(),     ap50.Get(),       ap75.Get(),       ap_area[1].Get(),
-             ap_area[2].Get(), ap_area[3].Get(), ar[0].Get(),      ar[1].Get(),
-             ar[2].Get(),      ar_area[1].Get(), ar_area[2].Get(), ar_area[3].Get()};
+  s.stats = {ap_all.Get(), ap50.Get(),  ap75.Get(),  ap_area[1].Get(), ap_area[2].Get(), ap_area[3].Get(),
+             ar[0].Get(),  ar[1].Get(), ar[2].Get(), ar_area[1].Get(), ar_area[2].Get(), ar_area[3].Get()};
   s.num_images = images_.size();
   return s;
 }

@@ -68,13 +68,14 @@ std::vector<uint32_t> ScoreOrder(const std::vector<MatchDt>& dts) {
 std::vector<double> IouMatrix(const std::vector<MatchGt>& gts, const std::vector<MatchDt>& dts) {
   std::vector<double> ious(dts.size() * gts.size());
   for (size_t d = 0; d < dts.size(); ++d) {
-    for (size_t g = 0; g < gts.size(); ++g) ious[d * gts.size() + g] = BoxIou(dts[d].box, gts[g].box, gts[g].crowd);
+    for (size_t g = 0; g < gts.size(); ++g)
+      ious[d * gts.size() + g] = BoxIou(dts[d].box, gts[g].box, gts[g].crowd);
   }
   return ious;
 }
 
-ImageEval MatchImage(const std::vector<MatchGt>& gts, const std::vector<MatchDt>& dts, const std::vector<double>& ious,
-                     int area_range) {
+ImageEval MatchImage(const std::vector<MatchGt>& gts, const std::vector<MatchDt>& dts,
+                     const std::vector<double>& ious, int area_range) {
   const double lo = AreaLow(area_range);
   const double hi = AreaHigh(area_range);
   const size_t num_gt = gts.size();
@@ -169,7 +170,8 @@ bool Accumulate(const std::vector<const ImageEval*>& images, int max_det,
     double fp = 0;
     for (size_t i = 0; i < nd; ++i) {
       const Ref& r = refs[order[i]];
-      const size_t at = static_cast<size_t>(t) * static_cast<size_t>(r.image->num_dt()) + static_cast<size_t>(r.d);
+      const size_t at =
+          static_cast<size_t>(t) * static_cast<size_t>(r.image->num_dt()) + static_cast<size_t>(r.d);
       if (!r.image->dt_ignored[at]) {
         if (r.image->dt_matched[at]) {
           tp += 1;

@@ -16,7 +16,7 @@ struct BoxXywh {
   double h = 0;
 };
 
-inline constexpr int kNumIouThresholds = 10;     // 0.50:0.05:0.95
+inline constexpr int kNumIouThresholds = 10;      // 0.50:0.05:0.95
 inline constexpr int kNumRecallThresholds = 101;  // 0:0.01:1
 inline constexpr int kNumAreaRanges = 4;          // all, small, medium, large
 
@@ -48,10 +48,10 @@ struct MatchDt {
 
 // Matching of one (image, category) for one area range.
 struct ImageEval {
-  std::vector<double> dt_scores;     // D, in decreasing score order
-  std::vector<uint8_t> dt_matched;   // [T][D]
-  std::vector<uint8_t> dt_ignored;   // [T][D]
-  int32_t num_gt = 0;                // ground truth not ignored in this area range
+  std::vector<double> dt_scores;    // D, in decreasing score order
+  std::vector<uint8_t> dt_matched;  // [T][D]
+  std::vector<uint8_t> dt_ignored;  // [T][D]
+  int32_t num_gt = 0;               // ground truth not ignored in this area range
   int32_t num_dt() const { return static_cast<int32_t>(dt_scores.size()); }
 };
 
@@ -61,8 +61,8 @@ std::vector<uint32_t> ScoreOrder(const std::vector<MatchDt>& dts);
 
 // Greedy matching at every IoU threshold. `dts` must already be in ScoreOrder (and cut to the
 // detection limit); `ious` is D x G in that order and the gts' input order.
-ImageEval MatchImage(const std::vector<MatchGt>& gts, const std::vector<MatchDt>& dts, const std::vector<double>& ious,
-                     int area_range);
+ImageEval MatchImage(const std::vector<MatchGt>& gts, const std::vector<MatchDt>& dts,
+                     const std::vector<double>& ious, int area_range);
 
 // D x G IoUs.
 std::vector<double> IouMatrix(const std::vector<MatchGt>& gts, const std::vector<MatchDt>& dts);

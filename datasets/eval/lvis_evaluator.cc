@@ -14,7 +14,6 @@ namespace {
 constexpr uint32_t kStateMagic = 0x53564c45;  // "ELVS"
 constexpr uint32_t kStateVersion = 1;
 
-
 }  // namespace
 
 Result<LvisEvaluator> LvisEvaluator::Create(const annotations::CocoDataset& gt, LvisEvalOptions options) {
@@ -32,7 +31,8 @@ Result<LvisEvaluator> LvisEvaluator::Create(const annotations::CocoDataset& gt, 
 }
 
 void LvisEvaluator::Prune(std::vector<Kept>* list, size_t limit) {
-  std::stable_sort(list->begin(), list->end(), [](const Kept& a, const Kept& b) { return a.score > b.score; });
+  std::stable_sort(list->begin(), list->end(),
+                   [](const Kept& a, const Kept& b) { return a.score > b.score; });
   if (list->size() > limit) list->resize(limit);
 }
 
@@ -43,8 +43,8 @@ Status LvisEvaluator::AddImage(int64_t image_id, const std::vector<Detection>& d
   }
   for (size_t i = 0; i < detections.size(); ++i) {
     const Detection& d = detections[i];
-    if (!std::isfinite(d.box.x) || !std::isfinite(d.box.y) || !std::isfinite(d.box.w) || !std::isfinite(d.box.h) ||
-        !std::isfinite(d.score)) {
+    if (!std::isfinite(d.box.x) || !std::isfinite(d.box.y) || !std::isfinite(d.box.w) ||
+        !std::isfinite(d.box.h) || !std::isfinite(d.score)) {
       return InvalidArgumentError("image " + std::to_string(image_id) + ": detection " + std::to_string(i) +
                                   ": expected a finite box and score");
     }
@@ -109,7 +109,8 @@ Status LvisEvaluator::MergeState(std::string_view bytes) {
   uint8_t limit = 0;
   uint32_t num_keys = 0;
   if (!r.U32(&magic) || magic != kStateMagic) return r.Error("expected the LVIS evaluator magic number");
-  if (!r.U32(&version) || version != kStateVersion) return r.Error("expected version " + std::to_string(kStateVersion));
+  if (!r.U32(&version) || version != kStateVersion)
+    return r.Error("expected version " + std::to_string(kStateVersion));
   if (!r.U8(&limit) || !r.U32(&num_keys)) return r.Error("truncated header");
   if (limit != static_cast<uint8_t>(options_.limit)) {
     return InvalidArgumentError("LVIS evaluator state: made with the other detection limit");
@@ -126,13 +127,15 @@ Status LvisEvaluator::MergeState(std::string_view bytes) {
         return r.Error("truncated detection");
       }
       if (gt_->FindImage(k.image_id) == annotations::kNoImage) {
-        return r.Error("detection of image " + std::to_string(k.image_id) + ", which is not in the ground truth");
+        return r.Error("detection of image " + std::to_string(k.image_id) +
+                       ", which is not in the ground truth");
       }
     }
   }
   if (!r.AtEnd()) return r.Error("expected the end of the state");
-  const size_t limit_n = options_.limit == LvisLimit::kFixedAp ? static_cast<size_t>(options_.top_k_per_category)
-                                                               : static_cast<size_t>(options_.max_dets_per_image);
+  const size_t limit_n = options_.limit == LvisLimit::kFixedAp
+                             ? static_cast<size_t>(options_.top_k_per_category)
+                             : static_cast<size_t>(options_.max_dets_per_image);
   for (auto& [key, list] : incoming) {
     auto [it, inserted] = lists_.try_emplace(key);
     if (inserted) keys_.push_back(key);
@@ -151,7 +154,8 @@ std::vector<LvisEvaluator::Kept> LvisEvaluator::FinalDetections(size_t* categori
   for (int64_t key : keys_) {
     std::vector<Kept> list = lists_.at(key);
     if (fixed && list.size() < limit) ++*categories_below_top_k;
-    std::stable_sort(list.begin(), list.end(), [](const Kept& a, const Kept& b) { return a.score > b.score; });
+    std::stable_sort(list.begin(), list.end(),
+                     [](const Kept& a, const Kept& b) { return a.score > b.score; });
     if (list.size() > limit) list.resize(limit);
     out.insert(out.end(), list.begin(), list.end());
   }
@@ -233,7 +237,8 @@ LvisSummary LvisEvaluator::Summarize() const {
     std::vector<MatchDt> sorted;
     for (uint32_t i : ScoreOrder(cell.dts)) sorted.push_back(cell.dts[i]);
     const std::vector<double> ious = IouMatrix(cell.gts, sorted);
-    for (int a = 0; a < kNumAreaRanges; ++a) evals[key.second][a].push_back(MatchImage(cell.gts, sorted, ious, a));
+    for (int a = 0; a < kNumAreaRanges; ++a)
+      evals[key.second][a].push_back(MatchImage(cell.gts, sorted, ious, a));
   }
 
   ValidMean ap, ap50, ap75, ap_area[kNumAreaRanges], ap_freq[3], ar_area[kNumAreaRanges];

@@ -34,8 +34,8 @@ struct LvisEvalOptions {
 struct LvisSummary {
   double ap = -1, ap50 = -1, ap75 = -1, aps = -1, apm = -1, apl = -1, apr = -1, apc = -1, apf = -1;
   double ar = -1, ars = -1, arm = -1, arl = -1;
-  size_t num_detections = 0;              // after the limits
-  size_t categories_below_top_k = 0;      // kFixedAp: categories with fewer than top_k detections
+  size_t num_detections = 0;          // after the limits
+  size_t categories_below_top_k = 0;  // kFixedAp: categories with fewer than top_k detections
 };
 
 class LvisEvaluator {

@@ -1,9 +1,9 @@
 #include "datasets/eval/phrasecut_evaluator.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <cmath>
+
+#include <simdjson.h>
 
 #include "datasets/eval/byte_io.h"
 
@@ -91,7 +91,8 @@ MaskOverlap PolygonMaskOverlap(const std::vector<std::vector<std::pair<double, d
   for (const auto& polygon : polygons) {
     if (polygon.size() < 2) continue;
     points.clear();
-    for (const auto& [x, y] : polygon) points.push_back({static_cast<int>(Trunc(x)), static_cast<int>(Trunc(y))});
+    for (const auto& [x, y] : polygon)
+      points.push_back({static_cast<int>(Trunc(x)), static_cast<int>(Trunc(y))});
     FillPolygon(points, &truth);
   }
   MaskOverlap out;
@@ -101,7 +102,9 @@ MaskOverlap PolygonMaskOverlap(const std::vector<std::vector<std::pair<double, d
     out.intersection += (p && t) ? 1 : 0;
     out.union_area += (p || t) ? 1 : 0;
   }
-  out.iou = out.intersection == 0 ? 0.0 : static_cast<double>(out.intersection) / static_cast<double>(out.union_area);
+  out.iou = out.intersection == 0
+                ? 0.0
+                : static_cast<double>(out.intersection) / static_cast<double>(out.union_area);
   return out;
 }
 
@@ -112,14 +115,17 @@ Result<std::vector<PhraseCutTask>> ReadPhraseCutTasks(const std::string& refer_p
   {
     simdjson::dom::element doc;
     simdjson::dom::array images;
-    if (parser.load(image_info_path).get(doc) != simdjson::SUCCESS || doc.get_array().get(images) != simdjson::SUCCESS) {
+    if (parser.load(image_info_path).get(doc) != simdjson::SUCCESS ||
+        doc.get_array().get(images) != simdjson::SUCCESS) {
       return InvalidArgumentError(image_info_path + ": expected a JSON list of images");
     }
     size_t index = 0;
     for (simdjson::dom::element im : images) {
       int64_t id = 0, w = 0, h = 0;
-      if (im["image_id"].get_int64().get(id) != simdjson::SUCCESS || im["width"].get_int64().get(w) != simdjson::SUCCESS ||
-          im["height"].get_int64().get(h) != simdjson::SUCCESS || w <= 0 || h <= 0 || w > 100000 || h > 100000) {
+      if (im["image_id"].get_int64().get(id) != simdjson::SUCCESS ||
+          im["width"].get_int64().get(w) != simdjson::SUCCESS ||
+          im["height"].get_int64().get(h) != simdjson::SUCCESS || w <= 0 || h <= 0 || w > 100000 ||
+          h > 100000) {
         return InvalidArgumentError(image_info_path + ": [" + std::to_string(index) +
                                     "]: expected integer image_id and positive width and height");
       }
@@ -129,7 +135,8 @@ Result<std::vector<PhraseCutTask>> ReadPhraseCutTasks(const std::string& refer_p
   }
   simdjson::dom::element doc;
   simdjson::dom::array tasks;
-  if (parser.load(refer_path).get(doc) != simdjson::SUCCESS || doc.get_array().get(tasks) != simdjson::SUCCESS) {
+  if (parser.load(refer_path).get(doc) != simdjson::SUCCESS ||
+      doc.get_array().get(tasks) != simdjson::SUCCESS) {
     return InvalidArgumentError(refer_path + ": expected a JSON list of tasks");
   }
   std::vector<PhraseCutTask> out;
@@ -147,8 +154,8 @@ Result<std::vector<PhraseCutTask>> ReadPhraseCutTasks(const std::string& refer_p
     }
     auto size = sizes.find(task.image_id);
     if (size == sizes.end()) {
-      return InvalidArgumentError(where + ".image_id: image " + std::to_string(task.image_id) + " is not in " +
-                                  image_info_path);
+      return InvalidArgumentError(where + ".image_id: image " + std::to_string(task.image_id) +
+                                  " is not in " + image_info_path);
     }
     task.width = size->second.first;
     task.height = size->second.second;
@@ -170,8 +177,8 @@ Result<std::vector<PhraseCutTask>> ReadPhraseCutTasks(const std::string& refer_p
         for (simdjson::dom::element point : points) {
           simdjson::dom::array xy;
           double x = 0, y = 0;
-          if (point.get_array().get(xy) != simdjson::SUCCESS || xy.size() != 2 || !ReadNumber(xy.at(0).value(), &x) ||
-              !ReadNumber(xy.at(1).value(), &y)) {
+          if (point.get_array().get(xy) != simdjson::SUCCESS || xy.size() != 2 ||
+              !ReadNumber(xy.at(0).value(), &x) || !ReadNumber(xy.at(1).value(), &y)) {
             return InvalidArgumentError(where + ".Polygons: expected each point as [x, y]");
           }
           p.emplace_back(x, y);
@@ -186,8 +193,9 @@ Result<std::vector<PhraseCutTask>> ReadPhraseCutTasks(const std::string& refer_p
     for (simdjson::dom::element box : boxes) {
       simdjson::dom::array v;
       BoxXywh b;
-      if (box.get_array().get(v) != simdjson::SUCCESS || v.size() != 4 || !ReadNumber(v.at(0).value(), &b.x) ||
-          !ReadNumber(v.at(1).value(), &b.y) || !ReadNumber(v.at(2).value(), &b.w) || !ReadNumber(v.at(3).value(), &b.h)) {
+      if (box.get_array().get(v) != simdjson::SUCCESS || v.size() != 4 ||
+          !ReadNumber(v.at(0).value(), &b.x) || !ReadNumber(v.at(1).value(), &b.y) ||
+          !ReadNumber(v.at(2).value(), &b.w) || !ReadNumber(v.at(3).value(), &b.h)) {
         return InvalidArgumentError(where + ".instance_boxes: expected each box as [x, y, w, h]");
       }
       task.boxes.push_back(b);
@@ -204,12 +212,15 @@ PhraseCutEvaluator::PhraseCutEvaluator(std::vector<PhraseCutTask> tasks, bool ev
 
 Status PhraseCutEvaluator::Add(const std::string& task_id, const PhraseCutPrediction& prediction) {
   auto it = task_index_.find(task_id);
-  if (it == task_index_.end()) return InvalidArgumentError("PhraseCut: prediction for unknown task \"" + task_id + "\"");
+  if (it == task_index_.end())
+    return InvalidArgumentError("PhraseCut: prediction for unknown task \"" + task_id + "\"");
   const PhraseCutTask& task = tasks_[it->second];
   if (evaluate_masks_) {
-    if (!prediction.has_mask) return InvalidArgumentError("PhraseCut task " + task_id + ": expected a predicted mask");
+    if (!prediction.has_mask)
+      return InvalidArgumentError("PhraseCut task " + task_id + ": expected a predicted mask");
     const BinaryMask& m = prediction.mask;
-    if (m.width <= 0 || m.height <= 0 || m.pixels.size() != static_cast<size_t>(m.width) * static_cast<size_t>(m.height)) {
+    if (m.width <= 0 || m.height <= 0 ||
+        m.pixels.size() != static_cast<size_t>(m.width) * static_cast<size_t>(m.height)) {
       return InvalidArgumentError("PhraseCut task " + task_id + ": mask size does not match its pixels");
     }
   }
@@ -255,12 +266,15 @@ Status PhraseCutEvaluator::MergeState(std::string_view bytes) {
   uint32_t magic = 0, version = 0, n = 0;
   uint8_t masks = 0;
   if (!r.U32(&magic) || magic != kStateMagic) return r.Error("expected the PhraseCut evaluator magic number");
-  if (!r.U32(&version) || version != kStateVersion) return r.Error("expected version " + std::to_string(kStateVersion));
+  if (!r.U32(&version) || version != kStateVersion)
+    return r.Error("expected version " + std::to_string(kStateVersion));
   if (!r.U8(&masks) || !r.U32(&n)) return r.Error("truncated header");
-  if ((masks != 0) != evaluate_masks_) return InvalidArgumentError("PhraseCut evaluator state: mask evaluation differs");
+  if ((masks != 0) != evaluate_masks_)
+    return InvalidArgumentError("PhraseCut evaluator state: mask evaluation differs");
   std::vector<std::pair<std::string, TaskResult>> incoming(n);
   for (auto& [id, t] : incoming) {
-    if (!r.Str(&id) || !r.F64(&t.box_iou) || !r.F64(&t.mask_iou) || !r.I64(&t.intersection) || !r.I64(&t.union_area)) {
+    if (!r.Str(&id) || !r.F64(&t.box_iou) || !r.F64(&t.mask_iou) || !r.I64(&t.intersection) ||
+        !r.I64(&t.union_area)) {
       return r.Error("truncated task result");
     }
     if (task_index_.count(id) == 0) return r.Error("unknown task \"" + id + "\"");

@@ -24,7 +24,7 @@ namespace mdetr::eval {
 struct PhraseCutTask {
   std::string task_id;
   int64_t image_id = 0;
-  int width = 0;   // of the image
+  int width = 0;  // of the image
   int height = 0;
   // Every polygon of every described instance, as (x, y) points in pixels.
   std::vector<std::vector<std::pair<double, double>>> polygons;
@@ -32,12 +32,13 @@ struct PhraseCutTask {
 };
 
 // Reads PhraseCut's refer_<split>.json (tasks) and image_data_split.json (image sizes).
-Result<std::vector<PhraseCutTask>> ReadPhraseCutTasks(const std::string& refer_path, const std::string& image_info_path);
+Result<std::vector<PhraseCutTask>> ReadPhraseCutTasks(const std::string& refer_path,
+                                                      const std::string& image_info_path);
 
 struct PhraseCutPrediction {
   std::vector<BoxXywh> boxes;  // kept boxes (score > 0.7 in MDETR), x, y, w, h
   bool has_mask = false;
-  BinaryMask mask;             // union of the kept masks, original image size
+  BinaryMask mask;  // union of the kept masks, original image size
 };
 
 // Box IoU of PhraseCut's iou_boxes: both box sets drawn as masks over their common extent.

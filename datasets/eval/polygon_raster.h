@@ -16,7 +16,8 @@ struct BinaryMask {
   std::vector<uint8_t> pixels;  // row-major, 0 or 1
 
   BinaryMask() = default;
-  BinaryMask(int w, int h) : width(w), height(h), pixels(static_cast<size_t>(w) * static_cast<size_t>(h), 0) {}
+  BinaryMask(int w, int h)
+      : width(w), height(h), pixels(static_cast<size_t>(w) * static_cast<size_t>(h), 0) {}
   uint8_t at(int x, int y) const { return pixels[static_cast<size_t>(y) * static_cast<size_t>(width) + x]; }
   int64_t count() const;
 };

@@ -15,10 +15,12 @@ constexpr uint32_t kStateVersion = 1;
 QaAccuracy::QaAccuracy(std::vector<std::string> type_names)
     : type_names_(std::move(type_names)), per_type_(type_names_.size()) {}
 
-Status QaAccuracy::Add(int true_type, int predicted_type, bool head_correct, const std::vector<std::string>& groups) {
+Status QaAccuracy::Add(int true_type, int predicted_type, bool head_correct,
+                       const std::vector<std::string>& groups) {
   const int n = static_cast<int>(type_names_.size());
   if (true_type < 0 || true_type >= n) {
-    return InvalidArgumentError("answer type " + std::to_string(true_type) + ": expected 0.." + std::to_string(n - 1));
+    return InvalidArgumentError("answer type " + std::to_string(true_type) + ": expected 0.." +
+                                std::to_string(n - 1));
   }
   const bool type_ok = predicted_type == true_type;
   const bool correct = type_ok && head_correct;
@@ -63,7 +65,8 @@ Status QaAccuracy::MergeState(std::string_view bytes) {
   uint32_t version = 0;
   uint32_t num_types = 0;
   if (!r.U32(&magic) || magic != kStateMagic) return r.Error("expected the QA accuracy magic number");
-  if (!r.U32(&version) || version != kStateVersion) return r.Error("expected version " + std::to_string(kStateVersion));
+  if (!r.U32(&version) || version != kStateVersion)
+    return r.Error("expected version " + std::to_string(kStateVersion));
   if (!r.U32(&num_types) || num_types != type_names_.size()) {
     return r.Error("expected " + std::to_string(type_names_.size()) + " answer types");
   }
@@ -72,7 +75,8 @@ Status QaAccuracy::MergeState(std::string_view bytes) {
     if (!r.Str(&name) || name != expected) return r.Error("expected answer type \"" + expected + "\"");
   }
   int64_t questions = 0, type_correct = 0, total_correct = 0;
-  if (!r.I64(&questions) || !r.I64(&type_correct) || !r.I64(&total_correct)) return r.Error("truncated counters");
+  if (!r.I64(&questions) || !r.I64(&type_correct) || !r.I64(&total_correct))
+    return r.Error("truncated counters");
   std::vector<QaTypeCounts> per_type(num_types);
   for (QaTypeCounts& t : per_type) {
     if (!r.I64(&t.questions) || !r.I64(&t.head_correct)) return r.Error("truncated counters");
@@ -120,8 +124,8 @@ Status AddGqa(QaAccuracy* acc, const GqaTruth& truth, const GqaPrediction& predi
 
 const std::array<std::string_view, 15>& ClevrAttributes() {
   static constexpr std::array<std::string_view, 15> kAttributes = {
-      "small", "large", "gray", "red", "blue", "green", "brown", "purple",
-      "cyan", "yellow", "cube", "sphere", "cylinder", "rubber", "metal"};
+      "small", "large",  "gray", "red",    "blue",     "green",  "brown", "purple",
+      "cyan",  "yellow", "cube", "sphere", "cylinder", "rubber", "metal"};
   return kAttributes;
 }
 

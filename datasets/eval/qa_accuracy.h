@@ -23,7 +23,9 @@ namespace mdetr::eval {
 struct QaCounts {
   int64_t questions = 0;
   int64_t correct = 0;  // type and answer right
-  double accuracy() const { return questions == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(questions); }
+  double accuracy() const {
+    return questions == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(questions);
+  }
 };
 
 // One answer type's tallies.
@@ -40,8 +42,8 @@ struct QaSummary {
   int64_t questions = 0;
   double answer_type_accuracy = 0;
   double total_accuracy = 0;
-  std::vector<std::pair<std::string, QaTypeCounts>> per_type;      // in head order
-  std::map<std::string, QaCounts> per_group;                        // family / kind, when given
+  std::vector<std::pair<std::string, QaTypeCounts>> per_type;  // in head order
+  std::map<std::string, QaCounts> per_group;                   // family / kind, when given
 };
 
 // Shared counting for both datasets: a question has a true type, the predicted type, and whether
@@ -51,7 +53,8 @@ class QaAccuracy {
   explicit QaAccuracy(std::vector<std::string> type_names);
 
   // group: optional labels (e.g. the CLEVR family and kind) to tally the question under.
-  Status Add(int true_type, int predicted_type, bool head_correct, const std::vector<std::string>& groups = {});
+  Status Add(int true_type, int predicted_type, bool head_correct,
+             const std::vector<std::string>& groups = {});
 
   std::string SerializeState() const;
   Status MergeState(std::string_view bytes);
@@ -69,8 +72,8 @@ class QaAccuracy {
 // GQA with split heads: answer ids are indices into each type's answer list
 // (gqa_answer2id_by_type.json; an answer missing from it maps to that list's "unknown").
 struct GqaPrediction {
-  int predicted_type = 0;              // argmax of pred_answer_type
-  std::array<int, 5> head_answers{};   // argmax of pred_answer_obj, _attr, _rel, _global, _cat
+  int predicted_type = 0;             // argmax of pred_answer_type
+  std::array<int, 5> head_answers{};  // argmax of pred_answer_obj, _attr, _rel, _global, _cat
 };
 struct GqaTruth {
   int type = 0;    // 0 obj, 1 attr, 2 rel, 3 global, 4 cat

@@ -42,8 +42,9 @@ Status RefExpEvaluator::AddImage(int64_t image_id, const std::vector<float>& sco
                                 ", which is not in the ground truth");
   }
   if (scores.size() != boxes.size() || boxes.empty()) {
-    return InvalidArgumentError("image " + std::to_string(image_id) + ": expected as many scores as boxes, at least " +
-                                "one; got " + std::to_string(scores.size()) + " and " + std::to_string(boxes.size()));
+    return InvalidArgumentError("image " + std::to_string(image_id) +
+                                ": expected as many scores as boxes, at least " + "one; got " +
+                                std::to_string(scores.size()) + " and " + std::to_string(boxes.size()));
   }
   predictions_[image_id] = {scores, boxes};
   return Status::Ok();
@@ -75,7 +76,8 @@ Status RefExpEvaluator::MergeState(std::string_view bytes) {
   uint32_t version = 0;
   uint32_t n = 0;
   if (!r.U32(&magic) || magic != kStateMagic) return r.Error("expected the RefExp evaluator magic number");
-  if (!r.U32(&version) || version != kStateVersion) return r.Error("expected version " + std::to_string(kStateVersion));
+  if (!r.U32(&version) || version != kStateVersion)
+    return r.Error("expected version " + std::to_string(kStateVersion));
   if (!r.U32(&n)) return r.Error("truncated header");
   std::vector<std::pair<int64_t, Prediction>> incoming;
   for (uint32_t i = 0; i < n; ++i) {
@@ -86,7 +88,8 @@ Status RefExpEvaluator::MergeState(std::string_view bytes) {
     if (flat.size() != 4 * p.scores.size() || p.scores.empty()) {
       return r.Error("expected 4 coordinates per score for image " + std::to_string(id));
     }
-    for (size_t k = 0; k < p.scores.size(); ++k) p.boxes.push_back({flat[4 * k], flat[4 * k + 1], flat[4 * k + 2], flat[4 * k + 3]});
+    for (size_t k = 0; k < p.scores.size(); ++k)
+      p.boxes.push_back({flat[4 * k], flat[4 * k + 1], flat[4 * k + 2], flat[4 * k + 3]});
     incoming.emplace_back(id, std::move(p));
   }
   if (!r.AtEnd()) return r.Error("expected the end of the state");
@@ -106,20 +109,24 @@ Result<std::map<std::string, RefExpScores>> RefExpEvaluator::Summarize() const {
 
   for (size_t index = 0; index < gt_->images().size(); ++index) {
     const auto& im = gt_->images()[index];
-    const std::string where = gt_->source() + ": images[" + std::to_string(index) + "] (id " + std::to_string(im.id) + ")";
+    const std::string where =
+        gt_->source() + ": images[" + std::to_string(index) + "] (id " + std::to_string(im.id) + ")";
     if (im.annotations.size() != 1) {
       if (protocol_ == RefExpProtocol::kClevrRef) continue;
-      return InvalidArgumentError(where + ": expected exactly one box, found " + std::to_string(im.annotations.size()));
+      return InvalidArgumentError(where + ": expected exactly one box, found " +
+                                  std::to_string(im.annotations.size()));
     }
     std::string group = "clevrref";
     if (protocol_ == RefExpProtocol::kRefCoco) {
       group = std::string(gt_->name(im.dataset_name));
       if (groups.count(group) == 0) {
-        return InvalidArgumentError(where + ".dataset_name: expected refcoco, refcoco+ or refcocog, got \"" + group + "\"");
+        return InvalidArgumentError(where + ".dataset_name: expected refcoco, refcoco+ or refcocog, got \"" +
+                                    group + "\"");
       }
     }
     auto it = predictions_.find(im.id);
-    if (it == predictions_.end()) return FailedPreconditionError(where + ": no prediction for this expression");
+    if (it == predictions_.end())
+      return FailedPreconditionError(where + ": no prediction for this expression");
     const Prediction& p = it->second;
 
     // sorted(zip(scores, boxes), reverse=True): by score, ties by the box coordinates, descending.
@@ -132,15 +139,15 @@ Result<std::map<std::string, RefExpScores>> RefExpEvaluator::Summarize() const {
     std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return key(a) > key(b); });
 
     const double* bbox = gt_->annotations()[gt_->annotation_order(im.annotations)[0]].bbox;
-    const BoxXyxyF target{static_cast<float>(bbox[0]), static_cast<float>(bbox[1]), static_cast<float>(bbox[2] + bbox[0]),
-                          static_cast<float>(bbox[3] + bbox[1])};
+    const BoxXyxyF target{static_cast<float>(bbox[0]), static_cast<float>(bbox[1]),
+                          static_cast<float>(bbox[2] + bbox[0]), static_cast<float>(bbox[3] + bbox[1])};
     if (!Valid(target)) return InvalidArgumentError(where + ": ground-truth box with negative size");
     std::vector<float> giou(order.size());
     for (size_t r = 0; r < order.size(); ++r) {
       const BoxXyxyF& b = p.boxes[order[r]];
       if (!Valid(b)) {
-        return InvalidArgumentError("image " + std::to_string(im.id) + ": predicted box " + std::to_string(order[r]) +
-                                    ": expected x1 >= x0 and y1 >= y0");
+        return InvalidArgumentError("image " + std::to_string(im.id) + ": predicted box " +
+                                    std::to_string(order[r]) + ": expected x1 >= x0 and y1 >= y0");
       }
       giou[r] = GeneralizedBoxIou(b, target);
     }

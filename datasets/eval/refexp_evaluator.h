@@ -43,8 +43,8 @@ class RefExpEvaluator {
   static constexpr std::array<int, 3> kTopK = {1, 5, 10};
 
   // `gt` must outlive the evaluator.
-  explicit RefExpEvaluator(const annotations::CocoDataset& gt, RefExpProtocol protocol = RefExpProtocol::kRefCoco,
-                           float threshold = 0.5f)
+  explicit RefExpEvaluator(const annotations::CocoDataset& gt,
+                           RefExpProtocol protocol = RefExpProtocol::kRefCoco, float threshold = 0.5f)
       : gt_(&gt), protocol_(protocol), threshold_(threshold) {}
 
   // All queries of one expression: scores (CLEVR-Ref+: scores_refexp) and xyxy boxes in

@@ -2,12 +2,12 @@
 // synthetic ground truth with crowd regions and images without ground truth, the real LVIS val
 // subset read as COCO, and the real COCO image 39769; per category and class-agnostic; all images,
 // a subset of them, and no detections at all.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "datasets/annotations/coco_dataset.h"
 #include "datasets/eval/coco_evaluator.h"
@@ -28,23 +28,27 @@ std::string ReadAll(const std::string& path) {
 
 // The ground truth of each golden set, read by our reader as a user would.
 Result<annotations::CocoDataset> GroundTruth(const std::string& set, const std::vector<golden::Row>& rows) {
-  if (set == "synthetic") return annotations::ReadCocoJson(testing::SourceDir() + "/tests/data/eval/coco_synthetic_gt.json");
+  if (set == "synthetic")
+    return annotations::ReadCocoJson(testing::SourceDir() + "/tests/data/eval/coco_synthetic_gt.json");
   if (set == "lvis") return annotations::ReadCocoJson(testing::SharedDataDir() + "/lvis/lvis_val_100.json");
   // COCO image 39769: the shared file holds only its annotation list.
   std::string categories;
   for (const golden::Row* r : golden::Select(rows, {"cats_39769"})) {
     for (size_t i = 1; i < r->fields.size(); ++i) {
-      categories += (categories.empty() ? "" : ",") + std::string("{\"id\":") + r->fields[i] + ",\"name\":\"c\"}";
+      categories +=
+          (categories.empty() ? "" : ",") + std::string("{\"id\":") + r->fields[i] + ",\"name\":\"c\"}";
     }
   }
-  const std::string json = "{\"images\":[{\"id\":39769,\"width\":640,\"height\":480,\"file_name\":\"a.png\"}],"
-                           "\"annotations\":" +
-                           ReadAll(testing::SharedDataDir() + "/coco/coco_annotations_000000039769.txt") +
-                           ",\"categories\":[" + categories + "]}";
+  const std::string json =
+      "{\"images\":[{\"id\":39769,\"width\":640,\"height\":480,\"file_name\":\"a.png\"}],"
+      "\"annotations\":" +
+      ReadAll(testing::SharedDataDir() + "/coco/coco_annotations_000000039769.txt") + ",\"categories\":[" +
+      categories + "]}";
   return annotations::ParseCocoJson(json, "coco_annotations_000000039769.txt");
 }
 
-std::map<int64_t, std::vector<Detection>> DetectionsOf(const std::vector<golden::Row>& rows, const std::string& set) {
+std::map<int64_t, std::vector<Detection>> DetectionsOf(const std::vector<golden::Row>& rows,
+                                                       const std::string& set) {
   std::map<int64_t, std::vector<Detection>> out;
   for (const golden::Row* r : golden::Select(rows, {"det", set})) {
     Detection d;
@@ -58,7 +62,8 @@ std::map<int64_t, std::vector<Detection>> DetectionsOf(const std::vector<golden:
 
 void ExpectStats(const CocoSummary& got, const std::vector<double>& want, const std::string& what) {
   ASSERT_EQ(want.size(), 12u) << what;
-  static const char* kNames[12] = {"AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};
+  static const char* kNames[12] = {"AP",  "AP50", "AP75",  "APs", "APm", "APl",
+                                   "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};
   for (size_t i = 0; i < 12; ++i) EXPECT_NEAR(got.stats[i], want[i], kTolerance) << what << " " << kNames[i];
 }
 
@@ -85,7 +90,8 @@ TEST_P(CocoParityTest, StatsMatchPycocotools) {
       const bool with = kase != "nodets" && it != detections.end();
       ASSERT_TRUE(evaluator.AddImage(id, with ? it->second : none).ok());
     }
-    ExpectStats(evaluator.Summarize(), expected->Nums(4), set + "/" + kase + (use_cats ? "/per-category" : "/agnostic"));
+    ExpectStats(evaluator.Summarize(), expected->Nums(4),
+                set + "/" + kase + (use_cats ? "/per-category" : "/agnostic"));
   }
 }
 

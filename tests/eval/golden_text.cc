@@ -1,9 +1,9 @@
 #include "tests/eval/golden_text.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/test_paths.h"
 

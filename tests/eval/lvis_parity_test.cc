@@ -2,9 +2,9 @@
 // (../shared/data/lvis/lvis_val_100.json) and seeded detections of two ranks
 // (tests/data/eval/lvis.txt): fixed AP with the reference's 10,000 per category, with a cap of 5
 // that bites, and the standard 300-per-image protocol.
-#include <gtest/gtest.h>
-
 #include <map>
+
+#include <gtest/gtest.h>
 
 #include "datasets/annotations/coco_dataset.h"
 #include "datasets/eval/lvis_evaluator.h"
@@ -47,12 +47,13 @@ TEST(LvisParityTest, FixedAndStandardApMatchTheReference) {
   const auto ranks = Load(rows);
   const auto cases = golden::Select(rows, {"stats"});
   ASSERT_EQ(cases.size(), 3u);
-  static const char* kNames[13] = {"AP", "AP50", "AP75", "APs", "APm", "APl", "APr",
-                                   "APc", "APf", "AR", "ARs", "ARm", "ARl"};
+  static const char* kNames[13] = {"AP",  "AP50", "AP75", "APs", "APm", "APl", "APr",
+                                   "APc", "APf",  "AR",   "ARs", "ARm", "ARl"};
   for (const golden::Row* expected : cases) {
     LvisEvalOptions options;
     options.limit = expected->fields[1] == "standard" ? LvisLimit::kStandard : LvisLimit::kFixedAp;
-    if (options.limit == LvisLimit::kFixedAp) options.top_k_per_category = static_cast<int32_t>(expected->Int(2));
+    if (options.limit == LvisLimit::kFixedAp)
+      options.top_k_per_category = static_cast<int32_t>(expected->Int(2));
     std::vector<LvisEvaluator> evaluators;
     for (int r = 0; r < 2; ++r) {
       auto e = LvisEvaluator::Create(*gt, options);
@@ -66,7 +67,8 @@ TEST(LvisParityTest, FixedAndStandardApMatchTheReference) {
     const std::vector<double> want = expected->Nums(3);
     ASSERT_EQ(want.size(), got.size());
     for (size_t i = 0; i < got.size(); ++i) {
-      EXPECT_NEAR(got[i], want[i], kTolerance) << expected->fields[1] << "/" << expected->fields[2] << " " << kNames[i];
+      EXPECT_NEAR(got[i], want[i], kTolerance)
+          << expected->fields[1] << "/" << expected->fields[2] << " " << kNames[i];
     }
   }
 }

@@ -1,8 +1,8 @@
 // PhraseCut box and mask IoU against the reference's evaluator (tests/data/eval/phrasecut.txt),
 // and the polygon filling against Pillow's ImageDraw.polygon (tests/data/eval/polygon_raster.txt).
-#include <gtest/gtest.h>
-
 #include <map>
+
+#include <gtest/gtest.h>
 
 #include "datasets/eval/phrasecut_evaluator.h"
 #include "datasets/eval/polygon_raster.h"
@@ -47,11 +47,13 @@ TEST(PolygonRasterTest, FillsTheSamePixelsAsPillow) {
 
 TEST(PhraseCutParityTest, BoxAndMaskIouMatchTheReference) {
   const std::string dir = testing::SourceDir() + "/tests/data/eval/";
-  auto tasks = ReadPhraseCutTasks(dir + "phrasecut_refer_miniv.json", dir + "phrasecut_image_data_split.json");
+  auto tasks =
+      ReadPhraseCutTasks(dir + "phrasecut_refer_miniv.json", dir + "phrasecut_image_data_split.json");
   ASSERT_TRUE(tasks.ok()) << tasks.status();
   const std::vector<golden::Row> rows = golden::Load("phrasecut.txt");
   std::map<std::string, std::pair<double, double>> want_task;
-  for (const golden::Row* r : golden::Select(rows, {"task_iou"})) want_task[r->fields[1]] = {r->Num(2), r->Num(3)};
+  for (const golden::Row* r : golden::Select(rows, {"task_iou"}))
+    want_task[r->fields[1]] = {r->Num(2), r->Num(3)};
 
   PhraseCutEvaluator rank0(*tasks, true), rank1(*tasks, true);
   int k = 0;
@@ -60,13 +62,16 @@ TEST(PhraseCutParityTest, BoxAndMaskIouMatchTheReference) {
     const golden::Row& r = rows[i];
     PhraseCutPrediction p;
     const long long n = r.Int(2);
-    for (long long b = 0; b < n; ++b) p.boxes.push_back({r.Num(3 + 4 * b), r.Num(4 + 4 * b), r.Num(5 + 4 * b), r.Num(6 + 4 * b)});
+    for (long long b = 0; b < n; ++b)
+      p.boxes.push_back({r.Num(3 + 4 * b), r.Num(4 + 4 * b), r.Num(5 + 4 * b), r.Num(6 + 4 * b)});
     p.has_mask = true;
     p.mask = MaskFromRows(rows[i + 1]);
     const std::string& task_id = r.fields[1];
-    const auto& task = *std::find_if(tasks->begin(), tasks->end(), [&](const PhraseCutTask& t) { return t.task_id == task_id; });
+    const auto& task = *std::find_if(tasks->begin(), tasks->end(),
+                                     [&](const PhraseCutTask& t) { return t.task_id == task_id; });
     EXPECT_NEAR(PhraseCutBoxIou(p.boxes, task.boxes), want_task.at(task_id).first, 1e-12) << task_id;
-    EXPECT_NEAR(PolygonMaskOverlap(task.polygons, p.mask).iou, want_task.at(task_id).second, 1e-12) << task_id;
+    EXPECT_NEAR(PolygonMaskOverlap(task.polygons, p.mask).iou, want_task.at(task_id).second, 1e-12)
+        << task_id;
     ASSERT_TRUE(((k++ % 2) ? rank1 : rank0).Add(task_id, p).ok());
   }
   ASSERT_TRUE(rank0.MergeState(rank1.SerializeState()).ok());
@@ -86,7 +91,8 @@ TEST(PhraseCutParityTest, BoxAndMaskIouMatchTheReference) {
 
 TEST(PhraseCutEvaluatorTest, RejectsUnknownTasksAndMissingMasks) {
   const std::string dir = testing::SourceDir() + "/tests/data/eval/";
-  auto tasks = ReadPhraseCutTasks(dir + "phrasecut_refer_miniv.json", dir + "phrasecut_image_data_split.json");
+  auto tasks =
+      ReadPhraseCutTasks(dir + "phrasecut_refer_miniv.json", dir + "phrasecut_image_data_split.json");
   ASSERT_TRUE(tasks.ok()) << tasks.status();
   PhraseCutEvaluator e(*tasks, true);
   EXPECT_EQ(e.Add("no-such-task", {}).code(), StatusCode::kInvalidArgument);

@@ -30,7 +30,8 @@ TEST(QaParityTest, GqaAccuraciesMatchTheReferenceCriterion) {
   const auto want = golden::Select(rows, {"gqa_metrics"});
   ASSERT_EQ(want.size(), 1u);
   EXPECT_NEAR(s.answer_type_accuracy, want[0]->Num(1), kFloat32);
-  for (size_t t = 0; t < 5; ++t) EXPECT_NEAR(s.per_type[t].second.head_accuracy(), want[0]->Num(2 + t), kFloat32) << s.per_type[t].first;
+  for (size_t t = 0; t < 5; ++t)
+    EXPECT_NEAR(s.per_type[t].second.head_accuracy(), want[0]->Num(2 + t), kFloat32) << s.per_type[t].first;
   EXPECT_NEAR(s.total_accuracy, want[0]->Num(7), kFloat32);
   EXPECT_EQ(s.questions, k);
 }
@@ -43,7 +44,8 @@ TEST(QaParityTest, ClevrAccuraciesMatchTheReferenceCriterionAndKindsTheTemplates
   QaAccuracy acc = MakeClevrAccuracy();
   for (const golden::Row* r : golden::Select(rows, {"clevr"})) {
     ClevrTruth truth{static_cast<int>(r->Int(1)), static_cast<int>(r->Int(2))};
-    ClevrPrediction p{static_cast<int>(r->Int(3)), r->Int(4) != 0, static_cast<int>(r->Int(5)), static_cast<int>(r->Int(6))};
+    ClevrPrediction p{static_cast<int>(r->Int(3)), r->Int(4) != 0, static_cast<int>(r->Int(5)),
+                      static_cast<int>(r->Int(6))};
     const ClevrFamily* family = templates->Find(r->fields[7], static_cast<int>(r->Int(8)));
     ASSERT_NE(family, nullptr) << r->fields[7] << "/" << r->fields[8];
     ASSERT_TRUE(AddClevr(&acc, truth, p, {"kind:" + family->kind, "family:" + family->name()}).ok());
@@ -52,7 +54,8 @@ TEST(QaParityTest, ClevrAccuraciesMatchTheReferenceCriterionAndKindsTheTemplates
   const auto want = golden::Select(rows, {"clevr_metrics"});
   ASSERT_EQ(want.size(), 1u);
   EXPECT_NEAR(s.answer_type_accuracy, want[0]->Num(1), kFloat32);
-  for (size_t t = 0; t < 3; ++t) EXPECT_NEAR(s.per_type[t].second.head_accuracy(), want[0]->Num(2 + t), kFloat32) << s.per_type[t].first;
+  for (size_t t = 0; t < 3; ++t)
+    EXPECT_NEAR(s.per_type[t].second.head_accuracy(), want[0]->Num(2 + t), kFloat32) << s.per_type[t].first;
   EXPECT_NEAR(s.total_accuracy, want[0]->Num(5), kFloat32);
   const auto kinds = golden::Select(rows, {"clevr_kind"});
   ASSERT_EQ(kinds.size(), 5u);

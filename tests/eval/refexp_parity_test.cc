@@ -45,7 +45,8 @@ TEST_P(RefExpParityTest, PrecisionAtKMatchesTheReference) {
     const std::string group = want->fields[2];
     ASSERT_EQ(result->count(group), 1u) << group;
     for (size_t k = 0; k < 3; ++k) {
-      EXPECT_DOUBLE_EQ(result->at(group).precision[k], want->Num(3 + k)) << group << " P@" << RefExpEvaluator::kTopK[k];
+      EXPECT_DOUBLE_EQ(result->at(group).precision[k], want->Num(3 + k))
+          << group << " P@" << RefExpEvaluator::kTopK[k];
     }
   }
 }
