@@ -291,6 +291,13 @@ TEST(TransportTest, CurveIsOnByDefaultOffLoopback) {
   auto secured = StartServer(open);
   ASSERT_NE(secured, nullptr);
   EXPECT_TRUE(secured->curve_enabled());
+  // Reached through loopback, the all-interfaces server still demands the key.
+  const std::string port = secured->endpoint().substr(secured->endpoint().rfind(':'));
+  ClientOptions worker = ClientOf("tcp://127.0.0.1" + port);
+  EXPECT_FALSE(ConnectClient(worker)->Call(wire::ListWorkers{}, milliseconds(500)).ok());
+  worker.curve = ClientCurve{keys.allowed, keys.server.public_key};
+  Result<wire::Envelope> admitted = ConnectClient(worker)->Call(wire::ListWorkers{}, kCallTimeout);
+  EXPECT_TRUE(admitted.ok()) << admitted.status();
 
   auto loopback = StartServer(LoopbackServer());
   ASSERT_NE(loopback, nullptr);
