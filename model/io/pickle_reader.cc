@@ -279,10 +279,17 @@ Result<PyValue> Unpickler::Run() {
 
 Status Unpickler::IntFromBytes(const uint8_t* p, uint64_t n) {
   if (n > 8) {
-    // Two's complement wider than int64 only fits if it is a sign extension.
+    // Two's complement wider than int64 only fits if it is a sign extension. A wider value (a
+    // seed or hash in the args, say) must not make the whole checkpoint unreadable: keep it as an
+    // object holding its little-endian bytes, which ToInt() reports as not an int.
     for (uint64_t i = 8; i < n; ++i) {
       uint8_t fill = (p[7] & 0x80) ? 0xff : 0x00;
-      if (p[i] != fill) return Fail("integer of " + std::to_string(n) + " bytes does not fit in 64 bits");
+      if (p[i] != fill) {
+        PyNode* big = NewText(PyKind::kObject, "builtins.int");
+        big->args.push_back(NewText(PyKind::kBytes, std::string(reinterpret_cast<const char*>(p), n)));
+        Push(big);
+        return Status::Ok();
+      }
     }
     n = 8;
   }
