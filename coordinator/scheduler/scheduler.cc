@@ -78,6 +78,7 @@ void Scheduler::Submit(const TaskSpec& spec, std::vector<Action>* actions) {
   record.queue_seq = next_queue_seq_++;
   tasks_.push_back(std::move(record));
   task_options_.push_back(UnitsPerNodeOptions(spec.ranks, spec.units_per_rank()));
+  task_selectors_.push_back(FormatLabels(spec.required_labels));
   task_index_.emplace(spec.id, index);
   Pool& pool = PoolFor(spec);
   Enqueue(index);

@@ -111,7 +111,10 @@ class Scheduler {
   // Places or reserves for one pending task; true if it was placed.
   bool Consider(Pool& pool, int task, std::vector<Action>* actions);
   void Place(Pool& pool, int task, const std::vector<NodeShare>& shares, std::vector<Action>* actions);
-  const std::vector<int>& EligibleWorkers(Pool& pool, const TaskSpec& spec);
+  // Schedulable workers of the pool that carry the spec's labels; `selector`, when given, is
+  // FormatLabels(spec.required_labels) computed once.
+  const std::vector<int>& EligibleWorkers(Pool& pool, const TaskSpec& spec,
+                                          const std::string* selector = nullptr);
   // Checks a restored snapshot and rebuilds what is derived from it.
   Status Rebuild();
   bool IsSchedulable(const WorkerRecord& worker) const { return worker.state == WorkerState::kAlive; }
@@ -125,6 +128,7 @@ class Scheduler {
   std::vector<TaskRecord> tasks_;
   std::unordered_map<TaskId, int> task_index_;
   std::vector<std::vector<int>> task_options_;  // UnitsPerNodeOptions of each task, derived
+  std::vector<std::string> task_selectors_;     // FormatLabels of each task's labels, derived
   uint64_t next_queue_seq_ = 1;
   AttemptId next_attempt_ = 1;
   std::unique_ptr<Pool> gpu_pool_;

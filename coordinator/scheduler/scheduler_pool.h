@@ -40,12 +40,13 @@ struct Scheduler::Pool {
   };
   std::vector<Reservation> reservations;
 
-  // Within a pass, avail and room only shrink, so once a task of some shape (without labels)
-  // could not be placed, no later one of the same shape can; likewise for reserving anew (a task
-  // may still hold on to its earlier reservation).
+  // Within a pass, avail and room only shrink, so once a task of some shape could not be placed
+  // on some set of eligible workers, no later one of the same shape and set can; likewise for
+  // reserving anew (a task may still hold on to its earlier reservation).
   struct ShapeMemo {
     int ranks;
     int units_per_rank;
+    const std::vector<int>* eligible;  // `eligible` or an entry of `labeled_eligible`
     bool cannot_place;
     bool cannot_reserve;
   };
@@ -58,12 +59,12 @@ struct Scheduler::Pool {
     total_avail += now - avail[worker];
     avail[worker] = now;
   }
-  ShapeMemo* FindMemo(const TaskSpec& spec) {
-    if (!spec.required_labels.empty()) return nullptr;
+  ShapeMemo* FindMemo(const TaskSpec& spec, const std::vector<int>* workers) {
     for (ShapeMemo& m : memo) {
-      if (m.ranks == spec.ranks && m.units_per_rank == spec.units_per_rank()) return &m;
+      if (m.ranks == spec.ranks && m.units_per_rank == spec.units_per_rank() && m.eligible == workers)
+        return &m;
     }
-    memo.push_back({spec.ranks, spec.units_per_rank(), false, false});
+    memo.push_back({spec.ranks, spec.units_per_rank(), workers, false, false});
     return &memo.back();
   }
 };

@@ -35,7 +35,8 @@ void Scheduler::Schedule(std::vector<Action>* actions) {
   }
 }
 
-const std::vector<int>& Scheduler::EligibleWorkers(Pool& pool, const TaskSpec& spec) {
+const std::vector<int>& Scheduler::EligibleWorkers(Pool& pool, const TaskSpec& spec,
+                                                   const std::string* selector) {
   if (pool.shape_dirty) {
     pool.eligible.clear();
     pool.labeled_eligible.clear();
@@ -45,8 +46,8 @@ const std::vector<int>& Scheduler::EligibleWorkers(Pool& pool, const TaskSpec& s
     pool.shape_dirty = false;
   }
   if (spec.required_labels.empty()) return pool.eligible;
-  const std::string key = FormatLabels(spec.required_labels);
-  auto [it, inserted] = pool.labeled_eligible.try_emplace(key);
+  auto [it, inserted] =
+      pool.labeled_eligible.try_emplace(selector != nullptr ? *selector : FormatLabels(spec.required_labels));
   if (inserted) {
     for (int w : pool.eligible) {
       if (MatchesLabels(workers_[w], spec.required_labels)) it->second.push_back(w);
@@ -84,8 +85,8 @@ void Scheduler::RunPass(Pool& pool, std::vector<Action>* actions) {
 bool Scheduler::Consider(Pool& pool, int index, std::vector<Action>* actions) {
   TaskRecord& task = tasks_[index];
   const TaskSpec& spec = task.spec;
-  Pool::ShapeMemo* memo = pool.FindMemo(spec);
-  const std::vector<int>& eligible = EligibleWorkers(pool, spec);
+  const std::vector<int>& eligible = EligibleWorkers(pool, spec, &task_selectors_[index]);
+  Pool::ShapeMemo* memo = pool.FindMemo(spec, &eligible);
   const std::vector<int>& options = task_options_[index];
   const int64_t total = spec.total_units();
   if (memo == nullptr || !memo->cannot_place) {

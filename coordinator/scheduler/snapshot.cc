@@ -82,6 +82,7 @@ Status Scheduler::Rebuild() {
       }
     }
     task_options_.push_back(UnitsPerNodeOptions(task.spec.ranks, task.spec.units_per_rank()));
+    task_selectors_.push_back(FormatLabels(task.spec.required_labels));
     if (task.state == TaskState::kPending) Enqueue(t);
   }
   for (int w = 0; w < worker_count; ++w) {
