@@ -28,11 +28,11 @@ StateDict FixtureModel() {
   return std::move(model).value();
 }
 
-// Python with torch, where the repository's environment has it; these checks skip without it.
-std::string Python() {
+// The repository's Python (.venv) if it can import `modules`, else "": these checks skip without it.
+std::string Python(const std::string& modules) {
   std::string python = mdetr::testing::SourceDir() + "/.venv/bin/python";
   if (!std::filesystem::exists(python)) return "";
-  auto probe = mdetr::testing::RunCommand(python + " -c 'import torch, safetensors' 2>&1");
+  auto probe = mdetr::testing::RunCommand(python + " -c 'import " + modules + "' 2>&1");
   return probe.exit_code == 0 ? python : "";
 }
 
@@ -45,7 +45,7 @@ nlohmann::json RunVerifier(const std::string& python, const std::string& args) {
 }
 
 TEST(PythonParityTest, TorchLoadReadsOurExport) {
-  std::string python = Python();
+  std::string python = Python("torch");
   if (python.empty()) GTEST_SKIP() << "no .venv with torch";
   const auto& expected = Expected()["mdetr_like.pth"]["model"];
   for (bool zip64 : {false, true}) {
@@ -75,8 +75,8 @@ TEST(PythonParityTest, TorchLoadReadsOurExport) {
 }
 
 TEST(PythonParityTest, SafetensorsReadsOurExport) {
-  std::string python = Python();
-  if (python.empty()) GTEST_SKIP() << "no .venv with torch";
+  std::string python = Python("torch, safetensors");
+  if (python.empty()) GTEST_SKIP() << "no .venv with torch and safetensors";
   std::string path = mdetr::testing::MakeTempDir("st-py") + "/model.safetensors";
   ASSERT_TRUE(WriteSafetensors(path, FixtureModel(), {{"format", "pt"}}).ok());
   nlohmann::json seen = RunVerifier(python, "safetensors " + path);
