@@ -66,6 +66,13 @@ class ByteReader {
   bool F64s(std::vector<double>* v) { return Array(v); }
   bool F32s(std::vector<float>* v) { return Array(v); }
 
+  // A record count, refused when the remaining bytes cannot hold that many records of at least
+  // `min_record_bytes` each (so a damaged count never triggers a huge allocation).
+  bool Count(uint32_t* n, size_t min_record_bytes) {
+    if (!U32(n)) return false;
+    return static_cast<size_t>(*n) <= (in_.size() - pos_) / min_record_bytes || Fail();
+  }
+
   bool AtEnd() const { return pos_ == in_.size(); }
   // DataLoss naming the state kind and the offset of the first bad byte.
   Status Error(const std::string& what_was_expected) const {

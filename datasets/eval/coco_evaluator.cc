@@ -24,6 +24,26 @@ uint64_t CategoryFingerprint(const std::vector<int32_t>& ids) {
 
 }  // namespace
 
+Result<std::vector<Detection>> DetectionsFromQueries(const std::vector<BoxXyxyF>& boxes,
+                                                     const std::vector<float>& scores,
+                                                     const std::vector<int32_t>& labels) {
+  if (boxes.size() != scores.size() || boxes.size() != labels.size()) {
+    return InvalidArgumentError("detections: expected as many boxes, scores and labels; got " +
+                                std::to_string(boxes.size()) + ", " + std::to_string(scores.size()) +
+                                " and " + std::to_string(labels.size()));
+  }
+  std::vector<Detection> out(boxes.size());
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const BoxXyxyF& b = boxes[i];
+    const float w = b.x1 - b.x0;
+    const float h = b.y1 - b.y0;
+    out[i].category_id = labels[i];
+    out[i].box = {b.x0, b.y0, w, h};
+    out[i].score = scores[i];
+  }
+  return out;
+}
+
 CocoBoxEvaluator::CocoBoxEvaluator(const annotations::CocoDataset& gt, CocoEvalOptions options)
     : gt_(&gt), options_(options) {
   for (const auto& c : gt.categories()) category_ids_.push_back(c.id);
@@ -146,7 +166,10 @@ Status CocoBoxEvaluator::MergeState(std::string_view bytes) {
   for (uint32_t i = 0; i < num_images; ++i) {
     int64_t image_id = 0;
     uint32_t num_evals = 0;
-    if (!r.I64(&image_id) || !r.U32(&num_evals)) return r.Error("truncated image record");
+    // Each category record holds at least its index and four (count, 3 empty arrays) areas.
+    if (!r.I64(&image_id) || !r.Count(&num_evals, 4 + kNumAreaRanges * 16)) {
+      return r.Error("truncated image record");
+    }
     std::vector<CategoryEval> evals(num_evals);
     for (CategoryEval& ce : evals) {
       if (!r.I32(&ce.category_index) || ce.category_index < 0 || ce.category_index >= num_groups) {

@@ -28,6 +28,13 @@ struct Detection {
   double score = 0;
 };
 
+// MDETR's PostProcess output for one image (every query: xyxy box, score, label) as detections,
+// the width and height computed in float32 as the reference's convert_to_xywh does. Fails when the
+// three lists differ in length.
+Result<std::vector<Detection>> DetectionsFromQueries(const std::vector<BoxXyxyF>& boxes,
+                                                     const std::vector<float>& scores,
+                                                     const std::vector<int32_t>& labels);
+
 struct CocoSummary {
   // pycocotools' stats[0..11]: AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl.
   // -1 where nothing could be scored.

@@ -16,6 +16,14 @@ struct BoxXywh {
   double h = 0;
 };
 
+// A box as the model's post-processor returns it: corners in original-image pixels, float32.
+struct BoxXyxyF {
+  float x0 = 0;
+  float y0 = 0;
+  float x1 = 0;
+  float y1 = 0;
+};
+
 inline constexpr int kNumIouThresholds = 10;      // 0.50:0.05:0.95
 inline constexpr int kNumRecallThresholds = 101;  // 0:0.01:1
 inline constexpr int kNumAreaRanges = 4;          // all, small, medium, large

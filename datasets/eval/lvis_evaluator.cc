@@ -111,15 +111,14 @@ Status LvisEvaluator::MergeState(std::string_view bytes) {
   if (!r.U32(&magic) || magic != kStateMagic) return r.Error("expected the LVIS evaluator magic number");
   if (!r.U32(&version) || version != kStateVersion)
     return r.Error("expected version " + std::to_string(kStateVersion));
-  if (!r.U8(&limit) || !r.U32(&num_keys)) return r.Error("truncated header");
+  if (!r.U8(&limit) || !r.Count(&num_keys, 12)) return r.Error("truncated header");
   if (limit != static_cast<uint8_t>(options_.limit)) {
     return InvalidArgumentError("LVIS evaluator state: made with the other detection limit");
   }
   std::vector<std::pair<int64_t, std::vector<Kept>>> incoming(num_keys);
   for (auto& [key, list] : incoming) {
     uint32_t n = 0;
-    if (!r.I64(&key) || !r.U32(&n)) return r.Error("truncated list header");
-    if (n > bytes.size() / 52) return r.Error("expected at most one detection per 52 bytes");
+    if (!r.I64(&key) || !r.Count(&n, 52)) return r.Error("truncated list header");
     list.resize(n);
     for (Kept& k : list) {
       if (!r.I64(&k.image_id) || !r.I32(&k.category_id) || !r.F64(&k.box.x) || !r.F64(&k.box.y) ||

@@ -268,7 +268,7 @@ Status PhraseCutEvaluator::MergeState(std::string_view bytes) {
   if (!r.U32(&magic) || magic != kStateMagic) return r.Error("expected the PhraseCut evaluator magic number");
   if (!r.U32(&version) || version != kStateVersion)
     return r.Error("expected version " + std::to_string(kStateVersion));
-  if (!r.U8(&masks) || !r.U32(&n)) return r.Error("truncated header");
+  if (!r.U8(&masks) || !r.Count(&n, 36)) return r.Error("truncated header");
   if ((masks != 0) != evaluate_masks_)
     return InvalidArgumentError("PhraseCut evaluator state: mask evaluation differs");
   std::vector<std::pair<std::string, TaskResult>> incoming(n);

@@ -82,7 +82,7 @@ Status QaAccuracy::MergeState(std::string_view bytes) {
     if (!r.I64(&t.questions) || !r.I64(&t.head_correct)) return r.Error("truncated counters");
   }
   uint32_t num_groups = 0;
-  if (!r.U32(&num_groups)) return r.Error("truncated group count");
+  if (!r.Count(&num_groups, 20)) return r.Error("truncated group count");
   std::vector<std::pair<std::string, QaCounts>> groups(num_groups);
   for (auto& [name, c] : groups) {
     if (!r.Str(&name) || !r.I64(&c.questions) || !r.I64(&c.correct)) return r.Error("truncated group");

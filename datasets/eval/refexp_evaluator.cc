@@ -78,7 +78,7 @@ Status RefExpEvaluator::MergeState(std::string_view bytes) {
   if (!r.U32(&magic) || magic != kStateMagic) return r.Error("expected the RefExp evaluator magic number");
   if (!r.U32(&version) || version != kStateVersion)
     return r.Error("expected version " + std::to_string(kStateVersion));
-  if (!r.U32(&n)) return r.Error("truncated header");
+  if (!r.Count(&n, 16)) return r.Error("truncated header");
   std::vector<std::pair<int64_t, Prediction>> incoming;
   for (uint32_t i = 0; i < n; ++i) {
     int64_t id = 0;

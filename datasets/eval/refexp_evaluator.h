@@ -15,15 +15,9 @@
 
 #include "common/status.h"
 #include "datasets/annotations/coco_dataset.h"
+#include "datasets/eval/detection_matching.h"
 
 namespace mdetr::eval {
-
-struct BoxXyxyF {
-  float x0 = 0;
-  float y0 = 0;
-  float x1 = 0;
-  float y1 = 0;
-};
 
 // GIoU of two xyxy boxes with the reference's float32 operations (util/box_ops.py).
 float GeneralizedBoxIou(const BoxXyxyF& a, const BoxXyxyF& b);
