@@ -79,15 +79,20 @@ void Scheduler::Submit(const TaskSpec& spec, std::vector<Action>* actions) {
   tasks_.push_back(std::move(record));
   task_options_.push_back(UnitsPerNodeOptions(spec.ranks, spec.units_per_rank()));
   task_selectors_.push_back(FormatLabels(spec.required_labels));
+  task_class_.push_back(ClassOf(spec, task_selectors_.back()));
   task_index_.emplace(spec.id, index);
   Pool& pool = PoolFor(spec);
   Enqueue(index);
   // Fast path: a task that lands at the end of a clean queue is considered on its own against the
-  // state left by the last pass, which is exactly what a full pass would do.
-  if (!pool.dirty && std::prev(pool.queue.end())->second == index) {
-    if (pool.total_avail > 0 && Consider(pool, index, actions)) pool.queue.erase(std::prev(pool.queue.end()));
-  } else {
+  // state left by the last pass, which is exactly what a full pass would do. If that pass stopped
+  // early at a tail of dead classes, a task of a dead class would be skipped by a full pass too.
+  const bool last = std::prev(pool.queue.end())->second == index;
+  if (pool.dirty || !last) {
     pool.dirty = true;
+  } else if (pool.cut_short) {
+    if (pool.MemoOf(task_class_[index]) != Pool::kDead) pool.dirty = true;
+  } else if (pool.total_avail > 0 && Consider(pool, index, actions)) {
+    Dequeue(pool, std::prev(pool.queue.end()));
   }
 }
 
@@ -174,7 +179,7 @@ Status Scheduler::Cancel(const TaskId& id, std::vector<Action>* actions) {
   TaskRecord& task = tasks_[index];
   if (task.state == TaskState::kPending) {
     Pool& pool = PoolFor(task.spec);
-    pool.queue.erase({QueueKey{-int64_t{task.spec.priority}, task.queue_seq}, index});
+    Dequeue(pool, pool.queue.find({QueueKey{-int64_t{task.spec.priority}, task.queue_seq}, index}));
     pool.dirty = true;
   } else if (task.state == TaskState::kRunning) {
     actions->push_back(KillFor(index, -1, "cancelled"));
@@ -380,7 +385,21 @@ KillAttempt Scheduler::KillFor(int index, int skip_worker, const std::string& re
 
 void Scheduler::Enqueue(int index) {
   const TaskRecord& task = tasks_[index];
-  PoolFor(task.spec).queue.insert({QueueKey{-int64_t{task.spec.priority}, task.queue_seq}, index});
+  Pool& pool = PoolFor(task.spec);
+  pool.queue.insert({QueueKey{-int64_t{task.spec.priority}, task.queue_seq}, index});
+  pool.CountPending(task_class_[index], 1);
+}
+
+std::set<std::pair<Scheduler::QueueKey, int>>::iterator Scheduler::Dequeue(
+    Pool& pool, std::set<std::pair<QueueKey, int>>::iterator it) {
+  pool.CountPending(task_class_[it->second], -1);
+  return pool.queue.erase(it);
+}
+
+int Scheduler::ClassOf(const TaskSpec& spec, const std::string& selector) {
+  return class_ids_
+      .try_emplace({spec.ranks, spec.units_per_rank(), selector}, static_cast<int>(class_ids_.size()))
+      .first->second;
 }
 
 Scheduler::Pool& Scheduler::PoolFor(const TaskSpec& spec) {

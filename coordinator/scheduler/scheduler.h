@@ -23,9 +23,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -102,6 +104,11 @@ class Scheduler {
   void FreeResources(int task);
   KillAttempt KillFor(int task, int skip_worker, const std::string& reason) const;
   void Enqueue(int task);
+  // Takes a task out of its pool's queue; returns the next queue entry.
+  std::set<std::pair<QueueKey, int>>::iterator Dequeue(Pool& pool,
+                                                       std::set<std::pair<QueueKey, int>>::iterator it);
+  // The class of a task: same ranks, units per rank and labels.
+  int ClassOf(const TaskSpec& spec, const std::string& selector);
   Pool& PoolFor(const TaskSpec& spec);
   void MarkShapeChanged();
 
@@ -129,6 +136,9 @@ class Scheduler {
   std::unordered_map<TaskId, int> task_index_;
   std::vector<std::vector<int>> task_options_;  // UnitsPerNodeOptions of each task, derived
   std::vector<std::string> task_selectors_;     // FormatLabels of each task's labels, derived
+  std::vector<int> task_class_;                 // ClassOf each task, derived
+  std::map<std::tuple<int, int, std::string>, int> class_ids_;
+  std::vector<int> remaining_;  // scratch of RunPass: queued tasks left to scan, per class
   uint64_t next_queue_seq_ = 1;
   AttemptId next_attempt_ = 1;
   std::unique_ptr<Pool> gpu_pool_;

@@ -40,17 +40,28 @@ struct Scheduler::Pool {
   };
   std::vector<Reservation> reservations;
 
-  // Within a pass, avail and room only shrink, so once a task of some shape could not be placed
-  // on some set of eligible workers, no later one of the same shape and set can; likewise for
-  // reserving anew (a task may still hold on to its earlier reservation).
-  struct ShapeMemo {
-    int ranks;
-    int units_per_rank;
-    const std::vector<int>* eligible;  // `eligible` or an entry of `labeled_eligible`
-    bool cannot_place;
-    bool cannot_reserve;
-  };
-  std::vector<ShapeMemo> memo;
+  // Tasks are grouped in classes: same ranks, units per rank and labels (so the same eligible
+  // workers). Within a pass avail and room only shrink, so once a task of a class could not be
+  // placed, no later one of the class can; likewise for reserving anew (a task may still hold on
+  // to its earlier reservation). A class that can do neither is dead for the rest of the pass.
+  static constexpr uint8_t kCannotPlace = 1;
+  static constexpr uint8_t kCannotReserve = 2;
+  static constexpr uint8_t kDead = kCannotPlace | kCannotReserve;
+  std::vector<uint8_t> memo;           // by class, for the current pass
+  std::vector<int> pending_per_class;  // tasks in `queue`, by class
+  // The last pass stopped early because every task left in the queue was of a dead class.
+  bool cut_short = false;
+
+  uint8_t& MemoOf(int task_class) {
+    if (static_cast<size_t>(task_class) >= memo.size()) memo.resize(static_cast<size_t>(task_class) + 1, 0);
+    return memo[static_cast<size_t>(task_class)];
+  }
+  void CountPending(int task_class, int delta) {
+    if (static_cast<size_t>(task_class) >= pending_per_class.size()) {
+      pending_per_class.resize(static_cast<size_t>(task_class) + 1, 0);
+    }
+    pending_per_class[static_cast<size_t>(task_class)] += delta;
+  }
 
   int UnitsOf(const WorkerSpec& spec) const { return gpus ? spec.gpus : spec.cpu_slots; }
   int FreeOf(const WorkerRecord& w) const { return gpus ? w.free_gpus : w.free_cpus; }
@@ -58,14 +69,6 @@ struct Scheduler::Pool {
     const int now = std::max(0, free[worker] - reserved[worker]);
     total_avail += now - avail[worker];
     avail[worker] = now;
-  }
-  ShapeMemo* FindMemo(const TaskSpec& spec, const std::vector<int>* workers) {
-    for (ShapeMemo& m : memo) {
-      if (m.ranks == spec.ranks && m.units_per_rank == spec.units_per_rank() && m.eligible == workers)
-        return &m;
-    }
-    memo.push_back({spec.ranks, spec.units_per_rank(), workers, false, false});
-    return &memo.back();
   }
 };
 

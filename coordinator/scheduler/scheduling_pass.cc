@@ -1,6 +1,7 @@
 // Scheduling passes: walk the queue in order, place what fits, hold capacity back for what does not.
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 
 #include "coordinator/scheduler/scheduler.h"
 #include "coordinator/scheduler/scheduler_pool.h"
@@ -71,14 +72,27 @@ void Scheduler::RunPass(Pool& pool, std::vector<Action>* actions) {
   pool.avail = pool.free;
   pool.room = pool.capacity;
   pool.reservations.clear();
-  pool.memo.clear();
+  std::fill(pool.memo.begin(), pool.memo.end(), 0);
+  pool.cut_short = false;
   pool.dirty = false;
+  // Tasks left to scan per class, and how many of them are of classes still alive: once none
+  // is, nothing behind can be placed and the rest of the queue is skipped.
+  remaining_ = pool.pending_per_class;
+  auto live = static_cast<int64_t>(pool.queue.size());
   for (auto it = pool.queue.begin(); it != pool.queue.end() && pool.total_avail > 0;) {
-    if (Consider(pool, it->second, actions)) {
-      it = pool.queue.erase(it);
-    } else {
-      ++it;
+    if (live == 0) {
+      pool.cut_short = true;
+      break;
     }
+    const int index = it->second;
+    const int task_class = task_class_[index];
+    --remaining_[static_cast<size_t>(task_class)];
+    const bool was_dead = pool.MemoOf(task_class) == Pool::kDead;
+    if (!was_dead) --live;
+    const bool placed = Consider(pool, index, actions);
+    if (!was_dead && pool.MemoOf(task_class) == Pool::kDead)
+      live -= remaining_[static_cast<size_t>(task_class)];
+    it = placed ? Dequeue(pool, it) : std::next(it);
   }
 }
 
@@ -86,27 +100,26 @@ bool Scheduler::Consider(Pool& pool, int index, std::vector<Action>* actions) {
   TaskRecord& task = tasks_[index];
   const TaskSpec& spec = task.spec;
   const std::vector<int>& eligible = EligibleWorkers(pool, spec, &task_selectors_[index]);
-  Pool::ShapeMemo* memo = pool.FindMemo(spec, &eligible);
+  uint8_t& memo = pool.MemoOf(task_class_[index]);
   const std::vector<int>& options = task_options_[index];
   const int64_t total = spec.total_units();
-  if (memo == nullptr || !memo->cannot_place) {
+  if ((memo & Pool::kCannotPlace) == 0) {
     if (total <= pool.total_avail && fitter_.Fit(options, total, eligible, pool.avail, &shares_)) {
       Place(pool, index, shares_, actions);
       return true;
     }
-    // Writing through the pointer is safe: FindMemo appended nothing since.
-    if (memo != nullptr) memo->cannot_place = true;
+    memo |= Pool::kCannotPlace;
   }
   if (ReservationStillHolds(pool, task)) {
     shares_.clear();
     for (const auto& [node, units] : task.reservation) shares_.push_back({node, units});
-  } else if ((memo == nullptr || !memo->cannot_reserve) &&
+  } else if ((memo & Pool::kCannotReserve) == 0 &&
              fitter_.Reserve(options, total, eligible, pool.room, pool.avail, &shares_)) {
     task.reservation.clear();
     for (const NodeShare& share : shares_) task.reservation.emplace_back(share.node, share.units);
   } else {
     task.reservation.clear();
-    if (memo != nullptr) memo->cannot_reserve = true;
+    memo |= Pool::kCannotReserve;
     return false;
   }
   for (const NodeShare& share : shares_) {

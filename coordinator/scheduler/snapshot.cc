@@ -83,6 +83,7 @@ Status Scheduler::Rebuild() {
     }
     task_options_.push_back(UnitsPerNodeOptions(task.spec.ranks, task.spec.units_per_rank()));
     task_selectors_.push_back(FormatLabels(task.spec.required_labels));
+    task_class_.push_back(ClassOf(task.spec, task_selectors_.back()));
     if (task.state == TaskState::kPending) Enqueue(t);
   }
   for (int w = 0; w < worker_count; ++w) {
