@@ -58,7 +58,7 @@ void HLine(BinaryMask* m, int x0, int y, int x1) {
   if (x1 >= m->width) x1 = m->width - 1;
   if (x0 > x1) return;
   std::memset(m->pixels.data() + static_cast<size_t>(y) * static_cast<size_t>(m->width) + x0, 1,
-              static_cast<size_t>(x1 - x0 + 1));
+              static_cast<size_t>(x1) - static_cast<size_t>(x0) + 1);
 }
 
 float CrossingAt(const Edge& e, int y) {
