@@ -11,8 +11,11 @@
 namespace mdetr::eval {
 namespace {
 
-// The reference's metrics are float32 tensors: equal to our exact ratios up to float rounding.
-constexpr double kFloat32 = 1e-6;
+// The reference's metrics are float32 tensors (integer counts divided in float32): our ratios,
+// rounded to float32, must be those very values.
+void ExpectSameFloat32(double ours, double reference, const std::string& what) {
+  EXPECT_EQ(static_cast<float>(ours), static_cast<float>(reference)) << what;
+}
 
 TEST(QaParityTest, GqaAccuraciesMatchTheReferenceCriterion) {
   const std::vector<golden::Row> rows = golden::Load("qa.txt");
@@ -29,10 +32,10 @@ TEST(QaParityTest, GqaAccuraciesMatchTheReferenceCriterion) {
   const QaSummary s = rank0.Summarize();
   const auto want = golden::Select(rows, {"gqa_metrics"});
   ASSERT_EQ(want.size(), 1u);
-  EXPECT_NEAR(s.answer_type_accuracy, want[0]->Num(1), kFloat32);
+  ExpectSameFloat32(s.answer_type_accuracy, want[0]->Num(1), "answer type");
   for (size_t t = 0; t < 5; ++t)
-    EXPECT_NEAR(s.per_type[t].second.head_accuracy(), want[0]->Num(2 + t), kFloat32) << s.per_type[t].first;
-  EXPECT_NEAR(s.total_accuracy, want[0]->Num(7), kFloat32);
+    ExpectSameFloat32(s.per_type[t].second.head_accuracy(), want[0]->Num(2 + t), s.per_type[t].first);
+  ExpectSameFloat32(s.total_accuracy, want[0]->Num(7), "total");
   EXPECT_EQ(s.questions, k);
 }
 
@@ -53,10 +56,10 @@ TEST(QaParityTest, ClevrAccuraciesMatchTheReferenceCriterionAndKindsTheTemplates
   const QaSummary s = acc.Summarize();
   const auto want = golden::Select(rows, {"clevr_metrics"});
   ASSERT_EQ(want.size(), 1u);
-  EXPECT_NEAR(s.answer_type_accuracy, want[0]->Num(1), kFloat32);
+  ExpectSameFloat32(s.answer_type_accuracy, want[0]->Num(1), "answer type");
   for (size_t t = 0; t < 3; ++t)
-    EXPECT_NEAR(s.per_type[t].second.head_accuracy(), want[0]->Num(2 + t), kFloat32) << s.per_type[t].first;
-  EXPECT_NEAR(s.total_accuracy, want[0]->Num(5), kFloat32);
+    ExpectSameFloat32(s.per_type[t].second.head_accuracy(), want[0]->Num(2 + t), s.per_type[t].first);
+  ExpectSameFloat32(s.total_accuracy, want[0]->Num(5), "total");
   const auto kinds = golden::Select(rows, {"clevr_kind"});
   ASSERT_EQ(kinds.size(), 5u);
   for (const golden::Row* kind : kinds) {
