@@ -45,6 +45,10 @@ struct SchedulerConfig {
   int quarantine_after_failures = 3;
   // Upper bound on the ranks of one gang; larger requests are rejected as invalid.
   int max_ranks = 65536;
+  // How many blocked tasks, in queue order, hold capacity back in each pass (per kind of unit).
+  // Tasks further back wait without a reservation: they still never take capacity a task ahead
+  // could start on, and a pass over a long queue stays short (like a backfill depth).
+  int max_reservations = 128;
 };
 
 class Scheduler {

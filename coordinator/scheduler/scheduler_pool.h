@@ -39,6 +39,7 @@ struct Scheduler::Pool {
     int units;
   };
   std::vector<Reservation> reservations;
+  int reserving_tasks = 0;  // tasks holding a reservation in this pass
 
   // Tasks are grouped in classes: same ranks, units per rank and labels (so the same eligible
   // workers). Within a pass avail and room only shrink, so once a task of a class could not be

@@ -72,6 +72,7 @@ void Scheduler::RunPass(Pool& pool, std::vector<Action>* actions) {
   pool.avail = pool.free;
   pool.room = pool.capacity;
   pool.reservations.clear();
+  pool.reserving_tasks = 0;
   std::fill(pool.memo.begin(), pool.memo.end(), 0);
   pool.cut_short = false;
   pool.dirty = false;
@@ -99,22 +100,31 @@ void Scheduler::RunPass(Pool& pool, std::vector<Action>* actions) {
 bool Scheduler::Consider(Pool& pool, int index, std::vector<Action>* actions) {
   TaskRecord& task = tasks_[index];
   const TaskSpec& spec = task.spec;
-  const std::vector<int>& eligible = EligibleWorkers(pool, spec, &task_selectors_[index]);
   uint8_t& memo = pool.MemoOf(task_class_[index]);
   const std::vector<int>& options = task_options_[index];
   const int64_t total = spec.total_units();
+  // Looked up only when needed: most tasks of a long queue are settled by the memo.
+  auto eligible = [&]() -> const std::vector<int>& {
+    return EligibleWorkers(pool, spec, &task_selectors_[index]);
+  };
   if ((memo & Pool::kCannotPlace) == 0) {
-    if (total <= pool.total_avail && fitter_.Fit(options, total, eligible, pool.avail, &shares_)) {
+    if (total <= pool.total_avail && fitter_.Fit(options, total, eligible(), pool.avail, &shares_)) {
       Place(pool, index, shares_, actions);
       return true;
     }
     memo |= Pool::kCannotPlace;
   }
+  if (pool.reserving_tasks >= config_.max_reservations) {
+    // Past the reservation depth: nobody behind reserves either.
+    task.reservation.clear();
+    memo |= Pool::kCannotReserve;
+    return false;
+  }
   if (ReservationStillHolds(pool, task)) {
     shares_.clear();
     for (const auto& [node, units] : task.reservation) shares_.push_back({node, units});
   } else if ((memo & Pool::kCannotReserve) == 0 &&
-             fitter_.Reserve(options, total, eligible, pool.room, pool.avail, &shares_)) {
+             fitter_.Reserve(options, total, eligible(), pool.room, pool.avail, &shares_)) {
     task.reservation.clear();
     for (const NodeShare& share : shares_) task.reservation.emplace_back(share.node, share.units);
   } else {
@@ -122,6 +132,7 @@ bool Scheduler::Consider(Pool& pool, int index, std::vector<Action>* actions) {
     memo |= Pool::kCannotReserve;
     return false;
   }
+  ++pool.reserving_tasks;
   for (const NodeShare& share : shares_) {
     pool.reserved[share.node] += share.units;
     pool.room[share.node] -= share.units;

@@ -48,6 +48,16 @@ TEST(SimulationTest, OverloadedClusterKeepsEveryInvariant) {
   EXPECT_GT(report.max_pending, 100u);
 }
 
+TEST(SimulationTest, ShallowReservationDepthKeepsEveryInvariant) {
+  // Only the first two blocked tasks hold capacity back: the rest must still never take capacity
+  // a task ahead of them could start on.
+  SimOptions options = SmallCluster(9);
+  options.workload.load = 1.5;
+  options.config.max_reservations = 2;
+  const SimReport report = RunSimulation(options);
+  ExpectHealthy(report, options.workload.tasks);
+}
+
 TEST(SimulationTest, MixedClusterWithLabelsAndCpuWorkersKeepsEveryInvariant) {
   SimOptions options = SmallCluster(5);
   options.workload.h100_node_fraction = 0.4;  // 16 of the 40 GPU workers
