@@ -17,6 +17,9 @@ void AddDataCommands(CLI::App& app, int* exit_code) {
   synth->add_option("--images", opt->num_images, "Number of images (train + val)")->capture_default_str();
   synth->add_option("--seed", opt->seed, "Seed: same seed, byte-identical output")->capture_default_str();
   synth->add_option("--val-fraction", opt->val_fraction, "Share of images in the held-out split")->capture_default_str();
+  synth->add_option("--min-size", opt->scene.min_size, "Smallest image edge (px)")->capture_default_str();
+  synth->add_option("--max-size", opt->scene.max_size, "Largest image edge (px)")->capture_default_str();
+  synth->add_option("--max-objects", opt->scene.max_objects, "Most shapes per image")->capture_default_str();
   synth->callback([opt, exit_code] {
     const auto t0 = std::chrono::steady_clock::now();
     const Status s = synthetic::GenerateSyntheticDataset(*opt);

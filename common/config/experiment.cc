@@ -135,6 +135,7 @@ void ParseData(Object& o, DataConfig* d) {
   o.Optional("max_size", &d->max_size);
   o.Optional("scales", &d->scales);
   o.Optional("eval_size", &d->eval_size);
+  o.Optional("augment", &d->augment);
   o.Check(d->num_workers >= 0, "num_workers", "must be >= 0");
   o.Check(d->max_size > 0, "max_size", "must be > 0");
 }

@@ -90,6 +90,7 @@ struct DataConfig {
   int max_size = 1333;            // longest side after resize
   std::vector<int> scales;        // train shorter-side choices; empty = reference 480..800 step 32
   int eval_size = 800;
+  bool augment = true;            // false: training images get the evaluation resize only (tests, debugging)
 };
 
 struct RunConfig {

@@ -18,6 +18,17 @@ std::string SyntheticDataDir() {
   return dir;
 }
 
+std::string FixedSizeSyntheticDataDir() {
+  static const std::string dir = [] {
+    const std::string d = MakeTempDir("synth-fixed");
+    const auto r = RunCommand(BuildDir() + "/bin/mdetr data synth --out " + d +
+                              " --images 24 --seed 12 --min-size 128 --max-size 128");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return d;
+  }();
+  return dir;
+}
+
 std::vector<std::string> TrainCommand(const std::string& out_dir, const std::vector<std::string>& overrides) {
   const std::string data = SyntheticDataDir();
   std::vector<std::string> cmd = {BuildDir() + "/bin/mdetr", "train", SourceDir() + "/configs/tasks/synthetic_tiny.yaml",

@@ -12,6 +12,8 @@ namespace mdetr::testing {
 
 // Generates (once per process) a small synthetic dataset and returns its folder.
 std::string SyntheticDataDir();
+// Same, with every image 128 x 128.
+std::string FixedSizeSyntheticDataDir();
 
 // `mdetr train` on the tiny CPU model over the synthetic data, with extra --set overrides.
 std::vector<std::string> TrainCommand(const std::string& out_dir, const std::vector<std::string>& overrides);

@@ -41,10 +41,23 @@ class C10dGroup final : public Collective {
     return Guard("barrier", [&] { group_->barrier()->wait(); });
   }
   Status Broadcast(std::vector<torch::Tensor>& tensors, int root) override {
+    // One flat buffer per dtype: a c10d broadcast takes same-shaped tensors only.
     return Guard("broadcast", [&] {
       c10d::BroadcastOptions o;
       o.rootRank = root;
-      group_->broadcast(tensors, o)->wait();
+      std::map<c10::ScalarType, std::vector<torch::Tensor>> by_dtype;
+      for (auto& t : tensors) by_dtype[t.scalar_type()].push_back(t);
+      for (auto& [dtype, group] : by_dtype) {
+        std::vector<torch::Tensor> flat_parts;
+        for (auto& t : group) flat_parts.push_back(t.reshape(-1));
+        std::vector<torch::Tensor> flat = {torch::cat(flat_parts)};
+        group_->broadcast(flat, o)->wait();
+        int64_t offset = 0;
+        for (auto& t : group) {
+          t.copy_(flat[0].narrow(0, offset, t.numel()).view_as(t));
+          offset += t.numel();
+        }
+      }
     });
   }
   bool device_cuda_ = false;

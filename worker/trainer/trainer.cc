@@ -113,7 +113,7 @@ Status Task::Setup() {
     tf.crop_max = cfg_.data.max_size;
   }
   auto open = [&](const config::DatasetConfig& d, bool train) -> Result<std::shared_ptr<grounding::GroundingDataset>> {
-    grounding::DatasetOptions opt{d.ann_file, d.images, train, tf};
+    grounding::DatasetOptions opt{d.ann_file, d.images, train && cfg_.data.augment, tf};
     return grounding::GroundingDataset::Open(opt, tokenizer_);
   };
   grounding::SamplerOptions sampler;
