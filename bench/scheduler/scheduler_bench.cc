@@ -2,7 +2,10 @@
 // by the simulated cluster (coordinator/scheduler/sim) with invariant checks off, so that only
 // time spent inside Scheduler::Handle is counted.
 //
-//   scheduler_bench [--tasks N] [--nodes N] [--seed S] [--load L]
+//   scheduler_bench [--tasks N] [--nodes N] [--seed S] [--load L] [--mixed 1]
+//
+// --mixed 1 makes the cluster heterogeneous: a quarter of the GPU workers carry gpu=h100 and a
+// fifth of the tasks require it; 40 CPU-only workers run 15% of the tasks.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,8 +42,16 @@ bool ParseArgs(int argc, char** argv, SimOptions* options) {
       options->workload.seed = static_cast<uint64_t>(number);
     } else if (flag == "--load") {
       options->workload.load = number;
+    } else if (flag == "--mixed") {
+      if (number > 0) {
+        options->workload.h100_node_fraction = 0.25;
+        options->workload.h100_task_fraction = 0.2;
+        options->workload.cpu_nodes = 40;
+        options->workload.cpu_task_fraction = 0.15;
+      }
     } else {
-      std::fprintf(stderr, "scheduler_bench: unknown flag %s (expected --tasks, --nodes, --seed, --load)\n",
+      std::fprintf(stderr,
+                   "scheduler_bench: unknown flag %s (expected --tasks, --nodes, --seed, --load, --mixed)\n",
                    flag.c_str());
       return false;
     }
@@ -68,6 +79,11 @@ int main(int argc, char** argv) {
 
   std::printf("Scheduling core, simulated cluster of %d workers x %d GPUs, %d tasks of 1-32 GPUs\n", w.nodes,
               w.gpus_per_node, w.tasks);
+  if (w.cpu_nodes > 0) {
+    std::printf(
+        "(heterogeneous: %.0f%% of GPU workers gpu=h100, %.0f%% of tasks require it; %d CPU-only workers)\n",
+        100 * w.h100_node_fraction, 100 * w.h100_task_fraction, w.cpu_nodes);
+  }
   std::printf("(seed %llu, offered load %.2f, %.1f simulated hours, up to %zu tasks pending)\n\n",
               static_cast<unsigned long long>(w.seed), w.load, r.simulated_hours, r.max_pending);
   const double core = r.core_seconds;
