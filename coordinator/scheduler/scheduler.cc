@@ -386,13 +386,14 @@ KillAttempt Scheduler::KillFor(int index, int skip_worker, const std::string& re
 void Scheduler::Enqueue(int index) {
   const TaskRecord& task = tasks_[index];
   Pool& pool = PoolFor(task.spec);
-  pool.queue.insert({QueueKey{-int64_t{task.spec.priority}, task.queue_seq}, index});
-  pool.CountPending(task_class_[index], 1);
+  const std::pair<QueueKey, int> entry{QueueKey{-int64_t{task.spec.priority}, task.queue_seq}, index};
+  pool.queue.insert(entry);
+  pool.ClassQueue(task_class_[index]).insert(entry);
 }
 
 std::set<std::pair<Scheduler::QueueKey, int>>::iterator Scheduler::Dequeue(
     Pool& pool, std::set<std::pair<QueueKey, int>>::iterator it) {
-  pool.CountPending(task_class_[it->second], -1);
+  pool.ClassQueue(task_class_[it->second]).erase(*it);
   return pool.queue.erase(it);
 }
 

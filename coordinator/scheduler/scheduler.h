@@ -119,6 +119,8 @@ class Scheduler {
   // Scheduling passes.
   void Schedule(std::vector<Action>* actions);
   void RunPass(Pool& pool, std::vector<Action>* actions);
+  // The rest of a pass once the reservation depth is reached, from queue entry `from` on.
+  void RunTail(Pool& pool, std::pair<QueueKey, int> from, std::vector<Action>* actions);
   // Places or reserves for one pending task; true if it was placed.
   bool Consider(Pool& pool, int task, std::vector<Action>* actions);
   void Place(Pool& pool, int task, const std::vector<NodeShare>& shares, std::vector<Action>* actions);
@@ -143,6 +145,8 @@ class Scheduler {
   std::vector<int> task_class_;                 // ClassOf each task, derived
   std::map<std::tuple<int, int, std::string>, int> class_ids_;
   std::vector<int> remaining_;  // scratch of RunPass: queued tasks left to scan, per class
+  // Scratch of RunTail: the next task of each live class, smallest queue key on top.
+  std::vector<std::pair<QueueKey, int>> tail_heap_;
   uint64_t next_queue_seq_ = 1;
   AttemptId next_attempt_ = 1;
   std::unique_ptr<Pool> gpu_pool_;

@@ -48,8 +48,9 @@ struct Scheduler::Pool {
   static constexpr uint8_t kCannotPlace = 1;
   static constexpr uint8_t kCannotReserve = 2;
   static constexpr uint8_t kDead = kCannotPlace | kCannotReserve;
-  std::vector<uint8_t> memo;           // by class, for the current pass
-  std::vector<int> pending_per_class;  // tasks in `queue`, by class
+  std::vector<uint8_t> memo;  // by class, for the current pass
+  // The queue split by class, same order: lets a pass jump over the tasks of dead classes.
+  std::vector<std::set<std::pair<QueueKey, int>>> class_queue;
   // The last pass stopped early because every task left in the queue was of a dead class.
   bool cut_short = false;
 
@@ -57,11 +58,10 @@ struct Scheduler::Pool {
     if (static_cast<size_t>(task_class) >= memo.size()) memo.resize(static_cast<size_t>(task_class) + 1, 0);
     return memo[static_cast<size_t>(task_class)];
   }
-  void CountPending(int task_class, int delta) {
-    if (static_cast<size_t>(task_class) >= pending_per_class.size()) {
-      pending_per_class.resize(static_cast<size_t>(task_class) + 1, 0);
-    }
-    pending_per_class[static_cast<size_t>(task_class)] += delta;
+  std::set<std::pair<QueueKey, int>>& ClassQueue(int task_class) {
+    if (static_cast<size_t>(task_class) >= class_queue.size())
+      class_queue.resize(static_cast<size_t>(task_class) + 1);
+    return class_queue[static_cast<size_t>(task_class)];
   }
 
   int UnitsOf(const WorkerSpec& spec) const { return gpus ? spec.gpus : spec.cpu_slots; }

@@ -78,11 +78,17 @@ void Scheduler::RunPass(Pool& pool, std::vector<Action>* actions) {
   pool.dirty = false;
   // Tasks left to scan per class, and how many of them are of classes still alive: once none
   // is, nothing behind can be placed and the rest of the queue is skipped.
-  remaining_ = pool.pending_per_class;
+  remaining_.assign(pool.class_queue.size(), 0);
+  for (size_t c = 0; c < pool.class_queue.size(); ++c)
+    remaining_[c] = static_cast<int>(pool.class_queue[c].size());
   auto live = static_cast<int64_t>(pool.queue.size());
   for (auto it = pool.queue.begin(); it != pool.queue.end() && pool.total_avail > 0;) {
     if (live == 0) {
       pool.cut_short = true;
+      break;
+    }
+    if (pool.reserving_tasks >= config_.max_reservations) {
+      RunTail(pool, *it, actions);
       break;
     }
     const int index = it->second;
@@ -94,6 +100,36 @@ void Scheduler::RunPass(Pool& pool, std::vector<Action>* actions) {
     if (!was_dead && pool.MemoOf(task_class) == Pool::kDead)
       live -= remaining_[static_cast<size_t>(task_class)];
     it = placed ? Dequeue(pool, it) : std::next(it);
+  }
+}
+
+// Past the reservation depth nobody reserves, so a task either starts or its class is dead for
+// the rest of the pass. Instead of walking every queued task, walk the classes' own queues in
+// merged queue order and drop a class as soon as it is dead: the cost follows the placements, not
+// the length of the queue.
+void Scheduler::RunTail(Pool& pool, std::pair<QueueKey, int> from, std::vector<Action>* actions) {
+  auto later = [](const std::pair<QueueKey, int>& a, const std::pair<QueueKey, int>& b) { return a > b; };
+  tail_heap_.clear();
+  for (size_t c = 0; c < pool.class_queue.size(); ++c) {
+    if (pool.MemoOf(static_cast<int>(c)) == Pool::kDead) continue;
+    auto next = pool.class_queue[c].lower_bound(from);
+    if (next != pool.class_queue[c].end()) tail_heap_.push_back(*next);
+  }
+  std::make_heap(tail_heap_.begin(), tail_heap_.end(), later);
+  while (!tail_heap_.empty() && pool.total_avail > 0) {
+    std::pop_heap(tail_heap_.begin(), tail_heap_.end(), later);
+    const std::pair<QueueKey, int> entry = tail_heap_.back();
+    tail_heap_.pop_back();
+    const int task_class = task_class_[entry.second];
+    auto& own = pool.ClassQueue(task_class);
+    auto next = std::next(own.find(entry));
+    const bool has_next = next != own.end();
+    const std::pair<QueueKey, int> next_entry = has_next ? *next : entry;
+    if (Consider(pool, entry.second, actions)) Dequeue(pool, pool.queue.find(entry));
+    if (has_next && pool.MemoOf(task_class) != Pool::kDead) {
+      tail_heap_.push_back(next_entry);
+      std::push_heap(tail_heap_.begin(), tail_heap_.end(), later);
+    }
   }
 }
 
@@ -115,8 +151,8 @@ bool Scheduler::Consider(Pool& pool, int index, std::vector<Action>* actions) {
     memo |= Pool::kCannotPlace;
   }
   if (pool.reserving_tasks >= config_.max_reservations) {
-    // Past the reservation depth: nobody behind reserves either.
-    task.reservation.clear();
+    // Past the reservation depth: nobody behind reserves either. An earlier reservation is kept
+    // on record (not held in this pass) and may be taken up again in a later one.
     memo |= Pool::kCannotReserve;
     return false;
   }

@@ -1,0 +1,878 @@
+#include "coordinator/daemon/coordinator_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "common/clock.h"
+#include "common/config/experiment.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/store/keys.h"
+#include "coordinator/daemon/snapshot_json.h"
+
+namespace mdetr::coordinator {
+namespace fs = std::filesystem;
+namespace sch = scheduler;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kSnapshotKey = "~scheduler";
+constexpr const char* kRequestPrefix = "~request/";
+
+int64_t NowMs() { return SystemClock::Instance().WallMillis(); }
+
+wire::JobState JobStateFrom(const std::string& s) {
+  if (s == "pending" || s == "held") return wire::JobState::kPending;
+  if (s == "running") return wire::JobState::kRunning;
+  if (s == "succeeded") return wire::JobState::kSucceeded;
+  if (s == "failed" || s == "rejected") return wire::JobState::kFailed;
+  if (s == "cancelled") return wire::JobState::kCancelled;
+  return wire::JobState::kUnknown;
+}
+
+std::string AttemptIdOf(const std::string& task, uint64_t attempt) { return task + "-a" + std::to_string(attempt); }
+
+sch::Outcome OutcomeOf(wire::ExitClass c) {
+  switch (c) {
+    case wire::ExitClass::kSuccess: return sch::Outcome::kSucceeded;
+    case wire::ExitClass::kPreempted: return sch::Outcome::kPreempted;
+    case wire::ExitClass::kAppError: return sch::Outcome::kUserError;
+    default: return sch::Outcome::kInfrastructure;
+  }
+}
+
+wire::Body Error(const Status& s) { return wire::ErrorFromStatus(s); }
+
+// "a=1", "b=x" from one point of a grid.
+void GridPoints(const std::vector<wire::SweepAxis>& axes, size_t i, std::vector<std::string>* current,
+                std::vector<std::vector<std::string>>* out) {
+  if (i == axes.size()) {
+    out->push_back(*current);
+    return;
+  }
+  for (const auto& v : axes[i].values) {
+    current->push_back(axes[i].key + "=" + v);
+    GridPoints(axes, i + 1, current, out);
+    current->pop_back();
+  }
+}
+
+}  // namespace
+
+CoordinatorService::CoordinatorService(CoordinatorOptions options) : options_(std::move(options)) {}
+
+CoordinatorService::~CoordinatorService() {
+  if (server_) server_->Stop();
+}
+
+Result<std::unique_ptr<CoordinatorService>> CoordinatorService::Start(CoordinatorOptions options) {
+  std::unique_ptr<CoordinatorService> svc(new CoordinatorService(std::move(options)));
+  std::error_code ec;
+  fs::create_directories(svc->options_.data_dir, ec);
+  fs::create_directories(svc->options_.shared_dir, ec);
+  MDETR_ASSIGN_OR_RETURN(svc->store_, store::Store::Open((fs::path(svc->options_.data_dir) / "state").string()));
+  MDETR_RETURN_IF_ERROR(svc->Recover());
+  auto* raw = svc.get();
+  MDETR_ASSIGN_OR_RETURN(
+      svc->server_,
+      transport::Server::Start(
+          svc->options_.server,
+          [raw](const transport::Peer& peer, const wire::Envelope& msg) { return raw->Handle(peer, msg); },
+          [raw](const transport::Peer& peer) { raw->OnPeerLost(peer); }));
+  MDETR_LOG_INFO("coordinator serving on {} (state in {})", svc->server_->endpoint(), svc->options_.data_dir);
+  return svc;
+}
+
+Status CoordinatorService::Recover() {
+  // Jobs, tasks and workers as last committed, then the scheduler exactly as it was.
+  auto load = [&](store::Family f, std::map<std::string, json>* into) -> Status {
+    return store_->ScanPrefix(f, "", [&](std::string_view key, std::string_view value) {
+      if (!key.empty() && key[0] == '~') return true;
+      try {
+        (*into)[std::string(key)] = json::parse(value);
+      } catch (const std::exception& e) {
+        MDETR_LOG_ERROR("skipping unreadable {} record {}: {}", store::FamilyName(f), key, e.what());
+      }
+      return true;
+    });
+  };
+  MDETR_RETURN_IF_ERROR(load(store::Family::kJobs, &jobs_));
+  MDETR_RETURN_IF_ERROR(load(store::Family::kTasks, &tasks_));
+  MDETR_RETURN_IF_ERROR(load(store::Family::kWorkers, &workers_));
+  auto events = store_->ListPrefix(store::Family::kEvents, "");
+  if (events.ok() && !events->empty()) {
+    auto n = store::NumberAtEnd(events->back().first);
+    if (n.ok()) next_event_seq_ = *n + 1;
+  }
+  auto snap = store_->Get(store::Family::kJobs, kSnapshotKey);
+  if (snap.ok()) {
+    json j;
+    try {
+      j = json::parse(*snap);
+    } catch (const std::exception& e) {
+      return DataLossError(std::string("scheduler snapshot: ") + e.what());
+    }
+    MDETR_ASSIGN_OR_RETURN(auto snapshot, SnapshotFromJson(j));
+    MDETR_ASSIGN_OR_RETURN(scheduler_, sch::Scheduler::Restore(options_.scheduler, std::move(snapshot)));
+    // Workers must re-register: until they do, the scheduler keeps their ranks; a worker that
+    // never comes back is declared lost by the heartbeat timeout of its connection... which a
+    // restarted coordinator has not seen. Mark every worker as not yet connected.
+    for (auto& [id, w] : workers_) w["connected"] = false;
+    MDETR_LOG_INFO("recovered {} jobs, {} tasks, {} workers from {}", jobs_.size(), tasks_.size(), workers_.size(),
+                   options_.data_dir);
+  } else {
+    scheduler_ = std::make_unique<sch::Scheduler>(options_.scheduler);
+  }
+  return Status::Ok();
+}
+
+std::string CoordinatorService::TaskDir(const std::string& task_id) const {
+  const auto& t = tasks_.at(task_id);
+  return (fs::path(options_.shared_dir) / "tasks" / t.value("dir_name", task_id)).string();
+}
+
+void CoordinatorService::AddEvent(store::Batch* batch, const std::string& job, const std::string& task,
+                                  const std::string& attempt, const std::string& kind, const std::string& message) {
+  const uint64_t seq = next_event_seq_++;
+  json e{{"seq", seq}, {"at", NowMs()}, {"job", job}, {"task", task}, {"attempt", attempt}, {"kind", kind},
+         {"message", message}};
+  batch->Put(store::Family::kEvents, store::KeyWithNumber("", seq), e.dump());
+  MDETR_LOG_INFO("{} {} {}: {}", kind, job, task, message);
+}
+
+void CoordinatorService::PutJob(store::Batch* batch, const json& job) {
+  jobs_[job.at("id").get<std::string>()] = job;
+  batch->Put(store::Family::kJobs, job.at("id").get<std::string>(), job.dump());
+}
+
+void CoordinatorService::PutTask(store::Batch* batch, const json& task) {
+  tasks_[task.at("id").get<std::string>()] = task;
+  batch->Put(store::Family::kTasks, task.at("id").get<std::string>(), task.dump());
+}
+
+sch::TaskSpec CoordinatorService::SpecForTask(const json& t) const {
+  sch::TaskSpec spec;
+  spec.id = t.at("id").get<std::string>();
+  spec.priority = t.value("priority", 0);
+  spec.ranks = t.value("ranks", 1);
+  spec.gpus_per_rank = t.value("gpus_per_rank", 0);
+  spec.cpus_per_rank = t.value("cpus_per_rank", 1);
+  return spec;
+}
+
+Result<std::string> CoordinatorService::CreateJob(const std::string& job_id, const std::string& name,
+                                                  const std::string& config_yaml, std::vector<std::string> overrides,
+                                                  int priority, store::Batch* batch,
+                                                  std::vector<sch::Event>* events) {
+  // "@after=<job>" makes this job wait for another to succeed, then start from its checkpoints.
+  std::string after;
+  for (auto it = overrides.begin(); it != overrides.end();) {
+    if (it->rfind("@after=", 0) == 0) {
+      after = it->substr(7);
+      it = overrides.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!after.empty() && !jobs_.count(after)) return NotFoundError("@after: no job " + after);
+  auto doc = config::Document::Parse(config_yaml, name.empty() ? "submitted config" : name);
+  if (!doc.ok()) return doc.status();
+  MDETR_RETURN_IF_ERROR(doc->ApplyOverrides(overrides));
+  if (!after.empty()) {
+    // Validate now with a placeholder; the real path is filled in when the parent succeeds.
+    MDETR_RETURN_IF_ERROR(doc->ApplyOverride("model.init_checkpoint=<output of " + after + ">"));
+  }
+  auto cfg = config::ParseExperiment(*doc);
+  if (!cfg.ok()) return cfg.status();
+
+  const std::string task_id = job_id + "-t0";
+  json task{{"id", task_id}, {"job", job_id}, {"state", after.empty() ? "pending" : "held"}, {"attempts", 0},
+            {"attempt", 0}, {"priority", priority}, {"ranks", cfg->run.ranks},
+            {"gpus_per_rank", cfg->run.gpus_per_rank}, {"cpus_per_rank", cfg->run.cpus_per_rank},
+            {"config_yaml", doc->ToYaml()}, {"overrides", overrides}, {"after", after}, {"dir_name", task_id},
+            {"last_step", 0}, {"last_checkpoint", ""}, {"metrics", json::object()}, {"workers", json::array()},
+            {"ranks_ok", 0}};
+  json job{{"id", job_id}, {"name", name.empty() ? cfg->name : name}, {"state", task["state"]},
+           {"created", NowMs()}, {"tasks", {task_id}}, {"message", ""}, {"after", after}};
+  PutTask(batch, task);
+  PutJob(batch, job);
+  AddEvent(batch, job_id, task_id, "", "submitted",
+           after.empty() ? "queued" : "waiting for " + after + " to succeed");
+  if (after.empty()) events->push_back(sch::SubmitTask{SpecForTask(task)});
+  return job_id;
+}
+
+wire::Body CoordinatorService::OnSubmitJob(const std::string& sender, uint64_t request_id, const wire::SubmitJob& req) {
+  // A retried request (same sender and id) gets the same job, never a second one.
+  const std::string request_key = std::string(kRequestPrefix) + sender + "/" + std::to_string(request_id);
+  if (auto seen = store_->Get(store::Family::kJobs, request_key); seen.ok()) return wire::SubmitReply{*seen, {}};
+  store::Batch batch;
+  std::vector<sch::Event> events;
+  auto id = CreateJob(NewId("job"), req.name, req.config_yaml, req.overrides, req.priority, &batch, &events);
+  if (!id.ok()) return Error(id.status());
+  batch.Put(store::Family::kJobs, request_key, *id);
+  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return Error(s);
+  return wire::SubmitReply{*id, {}};
+}
+
+wire::Body CoordinatorService::OnSubmitSweep(const std::string& sender, uint64_t request_id,
+                                             const wire::SubmitSweep& req) {
+  const std::string request_key = std::string(kRequestPrefix) + sender + "/" + std::to_string(request_id);
+  if (auto seen = store_->Get(store::Family::kJobs, request_key); seen.ok()) {
+    const auto& sweep = jobs_[*seen];
+    return wire::SubmitReply{*seen, sweep.value("trials", std::vector<std::string>{})};
+  }
+  if (req.search != "grid" && !req.search.empty()) {
+    return Error(UnimplementedError("sweep search '" + req.search + "': only grid is supported"));
+  }
+  std::vector<std::vector<std::string>> points;
+  std::vector<std::string> current;
+  GridPoints(req.axes, 0, &current, &points);
+  if (req.max_trials > 0 && static_cast<int>(points.size()) > req.max_trials) points.resize(static_cast<size_t>(req.max_trials));
+  // The sweep's id and each trial's id derive from their content, so resubmitting the same sweep
+  // (or retrying after a coordinator restart) names the same trials: each runs exactly once.
+  std::string sweep_key = req.name + "\n" + req.config_yaml;
+  for (const auto& o : req.overrides) sweep_key += "\n" + o;
+  for (const auto& a : req.axes) {
+    sweep_key += "\n" + a.key;
+    for (const auto& v : a.values) sweep_key += "," + v;
+  }
+  const std::string sweep_id = StableId("sweep", sweep_key);
+  store::Batch batch;
+  std::vector<sch::Event> events;
+  std::vector<std::string> trial_ids;
+  if (!jobs_.count(sweep_id)) {
+    for (const auto& point : points) {
+      std::string trial_key = sweep_id;
+      for (const auto& p : point) trial_key += "\n" + p;
+      const std::string trial_id = StableId("trial", trial_key);
+      trial_ids.push_back(trial_id);
+      if (jobs_.count(trial_id)) continue;
+      std::vector<std::string> overrides = req.overrides;
+      overrides.insert(overrides.end(), point.begin(), point.end());
+      std::string label;
+      for (const auto& p : point) label += (label.empty() ? "" : " ") + p;
+      std::vector<sch::Event> trial_events;
+      auto id = CreateJob(trial_id, label, req.config_yaml, overrides, req.priority, &batch, &trial_events);
+      if (!id.ok()) return Error(id.status().WithContext("trial " + label));
+      auto t = tasks_.at(trial_id + "-t0");
+      t["sweep"] = sweep_id;
+      if (t["state"] == "pending") t["state"] = "queued-by-sweep";  // released below within the concurrency limit
+      PutTask(&batch, t);
+      auto j = jobs_.at(trial_id);
+      j["sweep"] = sweep_id;
+      PutJob(&batch, j);
+    }
+    json sweep{{"id", sweep_id}, {"name", req.name}, {"kind", "sweep"}, {"state", "running"}, {"created", NowMs()},
+               {"tasks", json::array()}, {"trials", trial_ids}, {"max_concurrent", req.max_concurrent},
+               {"message", std::to_string(trial_ids.size()) + " trials"}};
+    PutJob(&batch, sweep);
+    AddEvent(&batch, sweep_id, "", "", "sweep", std::to_string(trial_ids.size()) + " trials");
+    ReleaseSweepTrials(&batch, sweep_id, &events);
+  } else {
+    trial_ids = jobs_.at(sweep_id).value("trials", std::vector<std::string>{});
+  }
+  batch.Put(store::Family::kJobs, request_key, sweep_id);
+  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return Error(s);
+  return wire::SubmitReply{sweep_id, trial_ids};
+}
+
+void CoordinatorService::ReleaseSweepTrials(store::Batch* batch, const std::string& sweep_id,
+                                            std::vector<sch::Event>* events) {
+  auto& sweep = jobs_.at(sweep_id);
+  const int limit = sweep.value("max_concurrent", 0);
+  int active = 0;
+  std::vector<std::string> waiting;
+  for (const auto& trial : sweep.value("trials", std::vector<std::string>{})) {
+    auto it = tasks_.find(trial + "-t0");
+    if (it == tasks_.end()) continue;
+    const std::string state = it->second.value("state", "");
+    if (state == "pending" || state == "running") ++active;
+    if (state == "queued-by-sweep") waiting.push_back(it->first);
+  }
+  for (const auto& task_id : waiting) {
+    if (limit > 0 && active >= limit) break;
+    auto t = tasks_.at(task_id);
+    t["state"] = "pending";
+    PutTask(batch, t);
+    events->push_back(sch::SubmitTask{SpecForTask(t)});
+    ++active;
+  }
+  bool all_done = true;
+  for (const auto& trial : sweep.value("trials", std::vector<std::string>{})) {
+    auto it = jobs_.find(trial);
+    if (it == jobs_.end()) continue;
+    const std::string st = it->second.value("state", "");
+    if (st != "succeeded" && st != "failed" && st != "cancelled" && st != "rejected") all_done = false;
+  }
+  if (all_done && sweep["state"] != "succeeded") {
+    sweep["state"] = "succeeded";
+    PutJob(batch, sweep);
+  }
+}
+
+void CoordinatorService::ReleaseDependents(store::Batch* batch, const std::string& finished_job,
+                                           std::vector<sch::Event>* events) {
+  const auto& parent = jobs_.at(finished_job);
+  const bool ok = parent.value("state", "") == "succeeded";
+  for (auto& [task_id, t] : tasks_) {
+    if (t.value("state", "") != "held" || t.value("after", "") != finished_job) continue;
+    json task = t;
+    if (!ok) {
+      task["state"] = "failed";
+      PutTask(batch, task);
+      AddEvent(batch, task["job"], task_id, "", "failed", "its parent " + finished_job + " did not succeed");
+      UpdateJobState(batch, task["job"]);
+      continue;
+    }
+    // The parent's checkpoints become this task's starting weights.
+    const std::string parent_task = parent.at("tasks").at(0).get<std::string>();
+    auto doc = config::Document::Parse(task["config_yaml"].get<std::string>(), "config");
+    if (doc.ok() && doc->ApplyOverride("model.init_checkpoint=" + TaskDir(parent_task) + "/checkpoints").ok()) {
+      task["config_yaml"] = doc->ToYaml();
+    }
+    task["state"] = "pending";
+    PutTask(batch, task);
+    AddEvent(batch, task["job"], task_id, "", "released", "parent " + finished_job + " succeeded");
+    events->push_back(sch::SubmitTask{SpecForTask(task)});
+  }
+}
+
+void CoordinatorService::UpdateJobState(store::Batch* batch, const std::string& job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return;
+  json job = it->second;
+  std::string state = "succeeded";
+  for (const auto& tid : job.at("tasks")) {
+    const std::string ts = tasks_.at(tid.get<std::string>()).value("state", "");
+    if (ts == "failed" || ts == "rejected") state = "failed";
+    else if (ts == "cancelled" && state != "failed") state = "cancelled";
+    else if (ts == "running" && (state == "succeeded")) state = "running";
+    else if ((ts == "pending" || ts == "held" || ts == "queued-by-sweep") && state == "succeeded") state = "pending";
+  }
+  job["state"] = state;
+  PutJob(batch, job);
+}
+
+Status CoordinatorService::Apply(std::vector<sch::Event> events, store::Batch batch) {
+  std::vector<wire::Envelope> out;
+  std::vector<std::string> routes;
+  while (!events.empty()) {
+    std::vector<sch::Event> follow_up;
+    for (const auto& ev : events) {
+      std::vector<sch::Action> actions;
+      const Status s = scheduler_->Handle(ev, &actions);
+      if (!s.ok()) MDETR_LOG_WARN("scheduler refused an event: {}", s.ToString());
+      Record(&batch, actions, &out, &routes, &follow_up);
+    }
+    events = std::move(follow_up);
+  }
+  batch.Put(store::Family::kJobs, kSnapshotKey, SnapshotToJson(scheduler_->Snapshot()).dump());
+  MDETR_RETURN_IF_ERROR(store_->Commit(batch));  // synced before anything is acknowledged or sent
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (auto s = server_->Send(routes[i], std::move(out[i])); !s.ok()) {
+      MDETR_LOG_WARN("could not send to {}: {}", routes[i], s.ToString());
+    }
+  }
+  return Status::Ok();
+}
+
+void CoordinatorService::Record(store::Batch* batch, const std::vector<sch::Action>& actions,
+                                std::vector<wire::Envelope>* out, std::vector<std::string>* routes,
+                                std::vector<sch::Event>* follow_up) {
+  for (const auto& action : actions) {
+    if (const auto* place = std::get_if<sch::PlaceTask>(&action)) {
+      auto task = tasks_.at(place->task);
+      const std::string attempt_id = AttemptIdOf(place->task, place->attempt);
+      task["state"] = "running";
+      task["attempt"] = place->attempt;
+      task["attempts"] = task.value("attempts", 0) + 1;
+      task["ranks_ok"] = 0;
+      json workers = json::array();
+      for (const auto& r : place->ranks) workers.push_back(r.worker);
+      task["workers"] = workers;
+      PutTask(batch, task);
+      AddEvent(batch, task["job"], place->task, attempt_id, "placed",
+               "attempt " + std::to_string(task["attempts"].get<int>()) + " on " + workers.dump());
+      const std::string master = workers_.count(place->ranks[0].worker)
+                                     ? workers_.at(place->ranks[0].worker).value("address", "127.0.0.1")
+                                     : "127.0.0.1";
+      const int port = 20000 + static_cast<int>(StableHash64(attempt_id) % 20000);
+      for (size_t r = 0; r < place->ranks.size(); ++r) {
+        const auto& rank = place->ranks[r];
+        wire::PlaceAttempt p;
+        p.attempt_id = attempt_id;
+        p.job_id = task["job"];
+        p.task_id = place->task;
+        p.fencing_token = place->attempt;
+        p.rank = static_cast<int32_t>(r);
+        p.world_size = static_cast<int32_t>(place->ranks.size());
+        p.gpu_indices.assign(rank.gpus.begin(), rank.gpus.end());
+        p.cpu_slots = rank.cpu_slots;
+        p.master_addr = master;
+        p.master_port = port;
+        p.config_yaml = task["config_yaml"];
+        p.env.push_back({"MDETR_TASK_DIR", TaskDir(place->task)});
+        auto route = route_of_worker_.find(rank.worker);
+        if (route == route_of_worker_.end()) continue;  // the worker will report and be reconciled
+        wire::Envelope env;
+        env.body = p;
+        out->push_back(std::move(env));
+        routes->push_back(route->second);
+      }
+      UpdateJobState(batch, task["job"]);
+    } else if (const auto* kill = std::get_if<sch::KillAttempt>(&action)) {
+      for (const auto& w : kill->workers) {
+        auto route = route_of_worker_.find(w);
+        if (route == route_of_worker_.end()) continue;
+        wire::KillAttempt k;
+        k.attempt_id = AttemptIdOf(kill->task, kill->attempt);
+        k.fencing_token = kill->attempt;
+        k.reason = kill->reason;
+        k.grace_period_ms = 10000;
+        k.checkpoint_first = true;
+        wire::Envelope env;
+        env.body = k;
+        out->push_back(std::move(env));
+        routes->push_back(route->second);
+      }
+    } else if (const auto* reject = std::get_if<sch::RejectTask>(&action)) {
+      auto task = tasks_.at(reject->task);
+      task["state"] = "rejected";
+      PutTask(batch, task);
+      auto job = jobs_.at(task["job"]);
+      job["message"] = std::string(sch::RejectCodeName(reject->code)) + ": " + reject->reason;
+      PutJob(batch, job);
+      AddEvent(batch, task["job"], reject->task, "", "rejected", reject->reason);
+      UpdateJobState(batch, task["job"]);
+    } else if (const auto* requeue = std::get_if<sch::RequeueTask>(&action)) {
+      auto task = tasks_.at(requeue->task);
+      task["state"] = "pending";
+      PutTask(batch, task);
+      AddEvent(batch, task["job"], requeue->task, AttemptIdOf(requeue->task, requeue->failed_attempt), "requeued",
+               std::string(sch::FailureKindName(requeue->cause)) + "; resumes from its last checkpoint (" +
+                   std::to_string(requeue->retries_left) + " retries left)");
+      UpdateJobState(batch, task["job"]);
+    } else if (const auto* fail = std::get_if<sch::FailTask>(&action)) {
+      auto task = tasks_.at(fail->task);
+      task["state"] = fail->cause == sch::FailureKind::kPreempted && fail->reason == "cancelled" ? "cancelled" : "failed";
+      PutTask(batch, task);
+      auto job = jobs_.at(task["job"]);
+      job["message"] = fail->reason;
+      PutJob(batch, job);
+      AddEvent(batch, task["job"], fail->task, AttemptIdOf(fail->task, fail->attempt), "failed", fail->reason);
+      UpdateJobState(batch, task["job"]);
+      ReleaseDependents(batch, task["job"], follow_up);
+      if (task.contains("sweep")) ReleaseSweepTrials(batch, task["sweep"], follow_up);
+    } else if (const auto* q = std::get_if<sch::QuarantineWorker>(&action)) {
+      if (workers_.count(q->worker)) {
+        auto w = workers_.at(q->worker);
+        w["quarantined"] = true;
+        workers_[q->worker] = w;
+        batch->Put(store::Family::kWorkers, q->worker, w.dump());
+      }
+      AddEvent(batch, "", "", "", "quarantined", q->worker + ": " + q->reason);
+    }
+  }
+}
+
+wire::Body CoordinatorService::OnRegister(const transport::Peer& peer, const wire::RegisterWorker& req) {
+  store::Batch batch;
+  json w = workers_.count(req.worker_id) ? workers_.at(req.worker_id) : json::object();
+  // The attempts the scheduler believes run there; if the worker still runs them all (the
+  // coordinator restarted, or the connection blipped) it keeps its incarnation and its ranks.
+  std::set<std::string> expected, reported;
+  for (const auto& [task_id, t] : tasks_) {
+    if (t.value("state", "") != "running") continue;
+    for (const auto& wk : t.at("workers")) {
+      if (wk.get<std::string>() == req.worker_id) expected.insert(AttemptIdOf(task_id, t.value("attempt", uint64_t{0})));
+    }
+  }
+  std::vector<std::string> fenced;
+  for (const auto& r : req.running) {
+    reported.insert(r.attempt_id);
+    if (!expected.count(r.attempt_id)) fenced.push_back(r.attempt_id);
+  }
+  bool same = std::includes(reported.begin(), reported.end(), expected.begin(), expected.end());
+  uint64_t incarnation = w.value("incarnation", uint64_t{0});
+  if (!same) incarnation += 1;  // the ranks it had are gone: the scheduler tears them down
+  w = json{{"id", req.worker_id}, {"hostname", req.hostname}, {"address", req.hostname},
+           {"gpus", req.gpus.size()}, {"cpu_slots", req.cpu_slots}, {"incarnation", incarnation},
+           {"connected", true}, {"last_seen", NowMs()}, {"quarantined", w.value("quarantined", false)}};
+  json labels = json::object();
+  sch::WorkerSpec spec;
+  spec.id = req.worker_id;
+  spec.gpus = static_cast<int>(req.gpus.size());
+  spec.cpu_slots = req.cpu_slots;
+  for (const auto& l : req.labels) {
+    spec.labels[l.key] = l.value;
+    labels[l.key] = l.value;
+  }
+  w["labels"] = labels;
+  spec.incarnation = incarnation;
+  workers_[req.worker_id] = w;
+  batch.Put(store::Family::kWorkers, req.worker_id, w.dump());
+  route_of_worker_[req.worker_id] = peer.routing_id;
+  worker_of_route_[peer.routing_id] = req.worker_id;
+  AddEvent(&batch, "", "", "", "worker",
+           req.worker_id + " joined (" + std::to_string(spec.gpus) + " GPUs, " + std::to_string(spec.cpu_slots) +
+               " CPU slots" + (same && !expected.empty() ? ", re-adopted its running attempts" : "") + ")");
+  if (auto s = Apply({sch::WorkerJoined{spec}}, std::move(batch)); !s.ok()) return Error(s);
+  wire::RegisterReply reply;
+  reply.worker_id = req.worker_id;
+  reply.heartbeat_interval_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.server.heartbeat.interval).count();
+  reply.heartbeat_liveness = options_.server.heartbeat.liveness;
+  reply.kill_attempts = fenced;
+  return reply;
+}
+
+void CoordinatorService::OnPeerLost(const transport::Peer& peer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = worker_of_route_.find(peer.routing_id);
+  if (it == worker_of_route_.end()) return;  // a CLI client going quiet is not an event
+  const std::string worker = it->second;
+  worker_of_route_.erase(it);
+  if (route_of_worker_[worker] != peer.routing_id) return;  // it reconnected already
+  route_of_worker_.erase(worker);
+  store::Batch batch;
+  auto w = workers_[worker];
+  w["connected"] = false;
+  workers_[worker] = w;
+  batch.Put(store::Family::kWorkers, worker, w.dump());
+  AddEvent(&batch, "", "", "", "worker", worker + " lost (no heartbeat); its tasks are torn down and requeued");
+  if (auto s = Apply({sch::WorkerLost{worker}}, std::move(batch)); !s.ok()) {
+    MDETR_LOG_ERROR("recording the loss of {} failed: {}", worker, s.ToString());
+  }
+}
+
+void CoordinatorService::OnAttemptStatus(const wire::AttemptStatus& st) {
+  // "<task>-a<attempt>"
+  const auto pos = st.attempt_id.rfind("-a");
+  if (pos == std::string::npos) return;
+  const std::string task_id = st.attempt_id.substr(0, pos);
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end()) return;
+  json task = it->second;
+  // Fencing: only the current attempt may change the task.
+  if (task.value("attempt", uint64_t{0}) != st.fencing_token || task.value("state", "") != "running") return;
+  store::Batch batch;
+  std::vector<sch::Event> events;
+  if (const auto* p = std::get_if<wire::AttemptProgress>(&st.event)) {
+    task["last_step"] = p->step;
+    for (const auto& m : p->metrics) {
+      task["metrics"][m.name] = m.value;
+      batch.Put(store::Family::kMetrics, store::JoinKey({task_id, store::KeyWithNumber("", static_cast<uint64_t>(p->step)), m.name}),
+                json{{"step", p->step}, {"at", p->at_millis}, {"value", m.value}}.dump());
+    }
+    tasks_[task_id] = task;
+    batch.Put(store::Family::kTasks, task_id, task.dump());
+    (void)store_->CommitUnsynced(batch);  // metrics may be lost in a crash; state transitions may not
+    return;
+  }
+  if (const auto* c = std::get_if<wire::CheckpointRecord>(&st.event)) {
+    task["last_checkpoint"] = c->path;
+    task["last_step"] = c->step;
+    PutTask(&batch, task);
+    batch.Put(store::Family::kCheckpoints, store::JoinKey({task_id, store::KeyWithNumber("", static_cast<uint64_t>(c->step))}),
+              json{{"path", c->path}, {"step", c->step}, {"epoch", c->epoch}, {"bytes", c->size_bytes},
+                   {"digest", c->sha256}, {"at", c->at_millis}, {"attempt", st.attempt_id}}
+                  .dump());
+    (void)Apply({}, std::move(batch));
+    return;
+  }
+  if (const auto* s = std::get_if<wire::AttemptStarted>(&st.event)) {
+    AddEvent(&batch, task["job"], task_id, st.attempt_id, "started", "pid " + std::to_string(s->pid));
+    (void)Apply({}, std::move(batch));
+    return;
+  }
+  if (const auto* f = std::get_if<wire::AttemptFinished>(&st.event)) {
+    if (f->exit_class == wire::ExitClass::kSuccess) {
+      task["ranks_ok"] = task.value("ranks_ok", 0) + 1;
+      if (task["ranks_ok"].get<int>() < task.value("ranks", 1)) {
+        PutTask(&batch, task);
+        (void)Apply({}, std::move(batch));
+        return;
+      }
+      task["state"] = "succeeded";
+      PutTask(&batch, task);
+      AddEvent(&batch, task["job"], task_id, st.attempt_id, "succeeded", "all ranks finished");
+      events.push_back(sch::TaskFinished{task_id, st.fencing_token, sch::Outcome::kSucceeded, ""});
+      UpdateJobState(&batch, task["job"]);
+      ReleaseDependents(&batch, task["job"], &events);
+      if (task.contains("sweep")) ReleaseSweepTrials(&batch, task["sweep"], &events);
+    } else if (f->exit_class == wire::ExitClass::kCancelled) {
+      return;  // we asked for it; the scheduler already knows
+    } else {
+      AddEvent(&batch, task["job"], task_id, st.attempt_id, "attempt-failed",
+               "exit code " + std::to_string(f->exit_code) + ": " + f->message);
+      events.push_back(sch::TaskFinished{task_id, st.fencing_token, OutcomeOf(f->exit_class), ""});
+    }
+    if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) {
+      MDETR_LOG_ERROR("recording the end of {} failed: {}", st.attempt_id, s.ToString());
+    }
+  }
+}
+
+wire::Body CoordinatorService::OnJobStatus(const wire::GetJobStatus& req) {
+  auto it = jobs_.find(req.job_id);
+  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  wire::JobStatusReply reply;
+  const auto& j = it->second;
+  reply.job = {j["id"], j.value("name", ""), JobStateFrom(j.value("state", "")), j.value("created", int64_t{0}),
+               0, 0, 0, 0, j.value("message", "")};
+  std::vector<std::string> task_ids = j.value("tasks", std::vector<std::string>{});
+  for (const auto& trial : j.value("trials", std::vector<std::string>{})) task_ids.push_back(trial + "-t0");
+  for (const auto& tid : task_ids) {
+    auto t = tasks_.find(tid);
+    if (t == tasks_.end()) continue;
+    wire::TaskSummary ts;
+    ts.task_id = tid;
+    ts.state = JobStateFrom(t->second.value("state", ""));
+    ts.attempts = t->second.value("attempts", 0);
+    ts.current_attempt_id = AttemptIdOf(tid, t->second.value("attempt", uint64_t{0}));
+    ts.workers = t->second.value("workers", std::vector<std::string>{});
+    ts.last_step = t->second.value("last_step", int64_t{0});
+    ts.last_checkpoint = t->second.value("last_checkpoint", "");
+    for (const auto& [k, v] : t->second["metrics"].items()) {
+      if (v.is_number()) ts.metrics.push_back({k, v.get<double>()});
+    }
+    reply.job.tasks_total++;
+    if (ts.state == wire::JobState::kRunning) reply.job.tasks_running++;
+    if (ts.state == wire::JobState::kSucceeded) reply.job.tasks_done++;
+    if (ts.state == wire::JobState::kFailed) reply.job.tasks_failed++;
+    reply.tasks.push_back(std::move(ts));
+  }
+  return reply;
+}
+
+wire::Body CoordinatorService::OnListJobs(const wire::ListJobs& req) {
+  wire::ListJobsReply reply;
+  for (const auto& [id, j] : jobs_) {
+    auto st = std::get<wire::JobStatusReply>(OnJobStatus({id}));
+    if (!req.states.empty() &&
+        std::find(req.states.begin(), req.states.end(), st.job.state) == req.states.end()) {
+      continue;
+    }
+    reply.jobs.push_back(st.job);
+  }
+  std::sort(reply.jobs.begin(), reply.jobs.end(),
+            [](const auto& a, const auto& b) { return a.created_at_millis < b.created_at_millis; });
+  if (req.limit > 0 && static_cast<int>(reply.jobs.size()) > req.limit) {
+    reply.jobs.erase(reply.jobs.begin(), reply.jobs.end() - req.limit);
+  }
+  return reply;
+}
+
+wire::Body CoordinatorService::OnListWorkers(const wire::ListWorkers& req) {
+  wire::ListWorkersReply reply;
+  for (const auto& [id, w] : workers_) {
+    const bool alive = w.value("connected", false);
+    if (!alive && !req.include_dead) continue;
+    wire::WorkerSummary s;
+    s.worker_id = id;
+    s.hostname = w.value("hostname", "");
+    s.alive = alive;
+    s.gpus_total = w.value("gpus", 0);
+    s.cpu_slots = w.value("cpu_slots", 0);
+    if (const auto* rec = scheduler_->FindWorker(id)) s.gpus_free = rec->free_gpus;
+    for (const auto& [task_id, t] : tasks_) {
+      if (t.value("state", "") != "running") continue;
+      for (const auto& wk : t.at("workers")) {
+        if (wk.get<std::string>() == id) s.running_attempts.push_back(AttemptIdOf(task_id, t.value("attempt", uint64_t{0})));
+      }
+    }
+    for (const auto& [k, v] : w.value("labels", json::object()).items()) s.labels.push_back({k, v.get<std::string>()});
+    s.last_heartbeat_millis = w.value("last_seen", int64_t{0});
+    reply.workers.push_back(std::move(s));
+  }
+  return reply;
+}
+
+wire::Body CoordinatorService::OnCancel(const wire::CancelJob& req) {
+  auto it = jobs_.find(req.job_id);
+  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  store::Batch batch;
+  std::vector<sch::Event> events;
+  std::vector<std::string> task_ids = it->second.value("tasks", std::vector<std::string>{});
+  for (const auto& trial : it->second.value("trials", std::vector<std::string>{})) task_ids.push_back(trial + "-t0");
+  for (const auto& tid : task_ids) {
+    auto task = tasks_.at(tid);
+    const std::string st = task.value("state", "");
+    if (st == "succeeded" || st == "failed" || st == "cancelled" || st == "rejected") continue;
+    if (st == "pending" || st == "running") events.push_back(sch::CancelTask{tid});
+    task["state"] = "cancelled";
+    PutTask(&batch, task);
+    AddEvent(&batch, task["job"], tid, "", "cancelled", req.reason.empty() ? "by request" : req.reason);
+    UpdateJobState(&batch, task["job"]);
+  }
+  auto job = jobs_.at(req.job_id);
+  if (job.value("kind", "") == "sweep") {
+    job["state"] = "cancelled";
+    PutJob(&batch, job);
+  }
+  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return Error(s);
+  return wire::Ack{};
+}
+
+wire::Body CoordinatorService::OnResume(const wire::ResumeJob& req) {
+  auto it = jobs_.find(req.job_id);
+  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  json job = it->second;
+  const std::string st = job.value("state", "");
+  if (st != "failed" && st != "cancelled") {
+    return Error(FailedPreconditionError("job " + req.job_id + " is " + st + "; only failed or cancelled jobs resume"));
+  }
+  // A new task (the old one is finished for the scheduler) writing into the same folder, so the
+  // trainer continues from the last checkpoint there.
+  store::Batch batch;
+  std::vector<sch::Event> events;
+  const std::string old_id = job["tasks"].back().get<std::string>();
+  json task = tasks_.at(old_id);
+  const int generation = static_cast<int>(job["tasks"].size());
+  const std::string new_id = req.job_id + "-t" + std::to_string(generation);
+  task["id"] = new_id;
+  task["state"] = "pending";
+  task["attempt"] = 0;
+  task["ranks_ok"] = 0;
+  PutTask(&batch, task);
+  job["tasks"].push_back(new_id);
+  job["message"] = "";
+  PutJob(&batch, job);
+  AddEvent(&batch, req.job_id, new_id, "", "resumed", "continues from the last checkpoint of " + old_id);
+  events.push_back(sch::SubmitTask{SpecForTask(task)});
+  UpdateJobState(&batch, req.job_id);
+  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return Error(s);
+  return wire::Ack{};
+}
+
+wire::Body CoordinatorService::OnLogs(const wire::GetLogs& req) {
+  auto it = jobs_.find(req.job_id);
+  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  std::string task_id = req.task_id;
+  if (task_id.empty()) task_id = it->second.value("tasks", std::vector<std::string>{}).empty()
+                                     ? req.job_id + "-t0"
+                                     : it->second["tasks"].back().get<std::string>();
+  if (!tasks_.count(task_id)) return Error(NotFoundError("no task " + task_id));
+  const std::string path = TaskDir(task_id) + "/logs/rank" + std::to_string(req.rank) + ".log";
+  wire::LogsReply reply;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    reply.next_offset = req.offset;
+    reply.end_of_stream = tasks_.at(task_id).value("state", "") != "running";
+    return reply;
+  }
+  in.seekg(0, std::ios::end);
+  const int64_t size = in.tellg();
+  const int64_t from = std::min(std::max<int64_t>(req.offset, 0), size);
+  const int64_t n = std::min<int64_t>(size - from, req.max_bytes > 0 ? req.max_bytes : 1 << 20);
+  reply.data.resize(static_cast<size_t>(n));
+  in.seekg(from);
+  in.read(reply.data.data(), n);
+  reply.next_offset = from + n;
+  const std::string state = tasks_.at(task_id).value("state", "");
+  reply.end_of_stream = reply.next_offset >= size && state != "running" && state != "pending";
+  return reply;
+}
+
+wire::Body CoordinatorService::OnMetrics(const wire::GetMetrics& req) {
+  auto it = jobs_.find(req.job_id);
+  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  std::vector<std::string> task_ids = it->second.value("tasks", std::vector<std::string>{});
+  for (const auto& trial : it->second.value("trials", std::vector<std::string>{})) task_ids.push_back(trial + "-t0");
+  wire::MetricsReply reply;
+  for (const auto& tid : task_ids) {
+    if (!req.task_id.empty() && req.task_id != tid) continue;
+    (void)store_->ScanPrefix(store::Family::kMetrics, tid + "/", [&](std::string_view key, std::string_view value) {
+      const auto last = key.rfind('/');
+      const std::string name(key.substr(last + 1));
+      if (!req.names.empty() && std::find(req.names.begin(), req.names.end(), name) == req.names.end()) return true;
+      try {
+        const auto j = json::parse(value);
+        if (j["step"].get<int64_t>() < req.since_step) return true;
+        reply.points.push_back({tid, j["step"].get<int64_t>(), j["at"].get<int64_t>(), name, j["value"].get<double>()});
+      } catch (const std::exception&) {
+      }
+      return true;
+    });
+  }
+  return reply;
+}
+
+wire::Body CoordinatorService::OnCheckpoints(const wire::ListCheckpoints& req) {
+  auto it = jobs_.find(req.job_id);
+  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  wire::CheckpointsReply reply;
+  for (const auto& tid : it->second.value("tasks", std::vector<std::string>{})) {
+    (void)store_->ScanPrefix(store::Family::kCheckpoints, tid + "/", [&](std::string_view, std::string_view value) {
+      try {
+        const auto j = json::parse(value);
+        wire::CheckpointRecord c;
+        c.job_id = req.job_id;
+        c.task_id = tid;
+        c.attempt_id = j.value("attempt", "");
+        c.path = j["path"];
+        c.step = j["step"];
+        c.epoch = j.value("epoch", 0);
+        c.size_bytes = j.value("bytes", uint64_t{0});
+        c.sha256 = j.value("digest", "");
+        c.at_millis = j.value("at", int64_t{0});
+        reply.checkpoints.push_back(std::move(c));
+      } catch (const std::exception&) {
+      }
+      return true;
+    });
+  }
+  return reply;
+}
+
+wire::Body CoordinatorService::OnEvents(const wire::GetEvents& req) {
+  wire::EventsReply reply;
+  (void)store_->ScanPrefix(store::Family::kEvents, "", [&](std::string_view, std::string_view value) {
+    try {
+      const auto j = json::parse(value);
+      const uint64_t seq = j["seq"];
+      if (seq <= req.after_seq) return true;
+      if (!req.job_id.empty() && j.value("job", "") != req.job_id) return true;
+      reply.events.push_back({seq, j["at"], j["job"], j["task"], j["attempt"], j["kind"], j["message"]});
+    } catch (const std::exception&) {
+    }
+    return req.limit <= 0 || static_cast<int>(reply.events.size()) < req.limit;
+  });
+  return reply;
+}
+
+std::optional<wire::Envelope> CoordinatorService::Handle(const transport::Peer& peer, const wire::Envelope& msg) {
+  std::lock_guard<std::mutex> lock(mu_);
+  wire::Envelope reply;
+  reply.request_id = msg.request_id;
+  const auto& b = msg.body;
+  if (const auto* r = std::get_if<wire::RegisterWorker>(&b)) reply.body = OnRegister(peer, *r);
+  else if (const auto* s = std::get_if<wire::AttemptStatus>(&b)) {
+    if (auto w = worker_of_route_.find(peer.routing_id); w != worker_of_route_.end()) {
+      auto rec = workers_[w->second];
+      rec["last_seen"] = NowMs();
+      workers_[w->second] = rec;
+    }
+    OnAttemptStatus(*s);
+    return std::nullopt;
+  } else if (const auto* j = std::get_if<wire::SubmitJob>(&b)) reply.body = OnSubmitJob(msg.sender, msg.request_id, *j);
+  else if (const auto* w = std::get_if<wire::SubmitSweep>(&b)) reply.body = OnSubmitSweep(msg.sender, msg.request_id, *w);
+  else if (const auto* g = std::get_if<wire::GetJobStatus>(&b)) reply.body = OnJobStatus(*g);
+  else if (const auto* l = std::get_if<wire::ListJobs>(&b)) reply.body = OnListJobs(*l);
+  else if (const auto* lw = std::get_if<wire::ListWorkers>(&b)) reply.body = OnListWorkers(*lw);
+  else if (const auto* c = std::get_if<wire::CancelJob>(&b)) reply.body = OnCancel(*c);
+  else if (const auto* rs = std::get_if<wire::ResumeJob>(&b)) reply.body = OnResume(*rs);
+  else if (const auto* lg = std::get_if<wire::GetLogs>(&b)) reply.body = OnLogs(*lg);
+  else if (const auto* m = std::get_if<wire::GetMetrics>(&b)) reply.body = OnMetrics(*m);
+  else if (const auto* ck = std::get_if<wire::ListCheckpoints>(&b)) reply.body = OnCheckpoints(*ck);
+  else if (const auto* ev = std::get_if<wire::GetEvents>(&b)) reply.body = OnEvents(*ev);
+  else if (std::holds_alternative<wire::Heartbeat>(b) || std::holds_alternative<wire::Ack>(b)) return std::nullopt;
+  else reply.body = Error(UnimplementedError(std::string("the coordinator does not take ") + wire::MessageKindName(b)));
+  return reply;
+}
+
+}  // namespace mdetr::coordinator
