@@ -153,6 +153,15 @@ void ParseRun(Object& o, RunConfig* r) {
   o.Optional("eval_every_epochs", &r->eval_every_epochs);
   o.Optional("log_every_steps", &r->log_every_steps);
   o.Optional("max_steps", &r->max_steps);
+  o.Optional("ranks", &r->ranks);
+  o.Optional("gpus_per_rank", &r->gpus_per_rank);
+  o.Optional("cpus_per_rank", &r->cpus_per_rank);
+  o.Check(r->ranks >= 1, "ranks", "must be at least 1");
+  if (r->gpus_per_rank < 0) r->gpus_per_rank = r->device == "cuda" ? 1 : 0;
+  if (r->cpus_per_rank < 0) r->cpus_per_rank = r->gpus_per_rank > 0 ? 0 : 1;
+  o.Check(r->gpus_per_rank > 0 || r->cpus_per_rank > 0, "cpus_per_rank",
+          "a task needs GPUs or CPU slots: set gpus_per_rank or cpus_per_rank");
+  o.Check(r->device != "cpu" || r->gpus_per_rank == 0, "gpus_per_rank", "must be 0 for device cpu (use cpus_per_rank)");
   o.Check(r->threads >= 0, "threads", "must be >= 0");
   o.Check(r->keep_last_checkpoints >= 1, "keep_last_checkpoints", "must be at least 1");
   o.Check(r->checkpoint_every_steps >= 0, "checkpoint_every_steps", "must be >= 0");

@@ -106,6 +106,11 @@ struct RunConfig {
   int eval_every_epochs = 1;
   int log_every_steps = 10;
   int max_steps = 0;              // 0 = run all epochs; > 0 stops early (tests, smoke runs)
+  // What the task asks of the cluster: `ranks` processes, each with these GPUs or CPU slots.
+  // Unset (-1): one GPU per rank for device cuda, one CPU slot per rank for device cpu.
+  int ranks = 1;
+  int gpus_per_rank = -1;
+  int cpus_per_rank = -1;
 };
 
 struct ExperimentConfig {
