@@ -54,6 +54,7 @@ class Traffic {
 
 std::vector<std::string> Lines(const std::vector<Action>& actions) {
   std::vector<std::string> out;
+  out.reserve(actions.size());
   for (const Action& a : actions) out.push_back(ToString(a));
   return out;
 }
