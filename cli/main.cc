@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cluster_commands.h"
 #include "cli/config_command.h"
 #include "cli/ml_dispatch.h"
 
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "Print the version");
   version->callback([] { std::cout << "mdetr-cluster " << kVersion << "\n"; });
   mdetr::cli::AddConfigCommands(app, &exit_code);
+  mdetr::cli::AddClusterCommands(app, &exit_code);
 
   if (argc >= 2 && argv[1][0] != '-') {
     bool known = false;

@@ -685,7 +685,8 @@ wire::Body CoordinatorService::OnListWorkers(const wire::ListWorkers& req) {
         if (wk.get<std::string>() == id) s.running_attempts.push_back(AttemptIdOf(task_id, t.value("attempt", uint64_t{0})));
       }
     }
-    for (const auto& [k, v] : w.value("labels", json::object()).items()) s.labels.push_back({k, v.get<std::string>()});
+    const json labels = w.value("labels", json::object());  // a named copy: items() only refers to it
+    for (const auto& [k, v] : labels.items()) s.labels.push_back({k, v.get<std::string>()});
     s.last_heartbeat_millis = w.value("last_seen", int64_t{0});
     reply.workers.push_back(std::move(s));
   }

@@ -149,10 +149,13 @@ void WorkerService::Register() {
 }
 
 void WorkerService::OnConnection(bool connected) {
-  if (connected && !registered_) return;  // the first registration is already on its way
   if (connected) {
-    Register();  // a reconnect: tell the (maybe restarted) coordinator what still runs here
+    // A reconnect: tell the (maybe restarted) coordinator what still runs here. The first
+    // connection's registration is already on its way.
+    if (lost_coordinator_) Register();
+    lost_coordinator_ = false;
   } else {
+    lost_coordinator_ = true;
     MDETR_LOG_WARN("coordinator unreachable; {} ranks keep running, reports are buffered", children_.size());
   }
 }

@@ -77,6 +77,7 @@ class WorkerService {
   std::mutex outbox_mu_;
   std::deque<wire::Body> outbox_;  // reports waiting for the coordinator
   bool registered_ = false;
+  bool lost_coordinator_ = false;  // set on a disconnect: the next connect re-registers
 };
 
 }  // namespace mdetr::worker
