@@ -15,6 +15,11 @@
 #include "worker/inference/checkpoint_model.h"
 #include "worker/inference/postprocess.h"
 #include "worker/inference/preprocess.h"
+#if MDETR_HAS_TRAINER
+#include "common/config/experiment.h"
+#include "model/nn/state_dict.h"
+#include "worker/trainer/checkpoint.h"
+#endif
 
 namespace mdetr::cli {
 namespace fs = std::filesystem;
@@ -53,6 +58,43 @@ std::vector<std::string> ImagesOf(const std::string& path) {
   return files;
 }
 
+#if MDETR_HAS_TRAINER
+// A checkpoint written by our trainer (a checkpoints folder or one checkpoint-*.pt): the config
+// it records gives the architecture; EMA weights are preferred, as for the reference's files.
+Result<inference::LoadedModel> LoadTrainerCheckpoint(const std::string& path, const std::string& tokenizer_dir) {
+  Result<trainer::TrainingState> st = NotFoundError(path);
+  if (fs::is_directory(path)) {
+    st = trainer::LoadLatestCheckpoint(path, nullptr);
+  } else {
+    trainer::CheckpointRecord rec;
+    for (const auto& r : trainer::ListCheckpoints(fs::path(path).parent_path().string())) {
+      if (fs::path(r.path).filename() == fs::path(path).filename()) rec = r;
+    }
+    if (rec.path.empty()) return NotFoundError(path + ": no .json record beside it (not a checkpoint of mdetr train)");
+    st = trainer::LoadCheckpoint(rec);
+  }
+  if (!st.ok()) return st.status();
+  auto doc = config::Document::Parse(st->config_yaml, path + " (recorded config)");
+  if (!doc.ok()) return doc.status();
+  auto cfg = config::ParseExperiment(*doc);
+  if (!cfg.ok()) return cfg.status();
+  inference::LoadedModel loaded;
+  loaded.config = cfg->model;
+  loaded.config.text_encoder.tokenizer_dir = tokenizer_dir;
+  loaded.model = model::Mdetr(loaded.config, false);
+  loaded.weights_key = st->ema.empty() ? "model" : "model_ema";
+  auto report = model::LoadStateDict(*loaded.model, st->ema.empty() ? st->model : st->ema);
+  if (!report.ok()) return report.status().WithContext(path);
+  loaded.report = *report;
+  loaded.model->eval();
+  return loaded;
+}
+
+bool IsTrainerCheckpoint(const std::string& path) {
+  return fs::is_directory(path) || fs::path(path).extension() == ".pt";
+}
+#endif
+
 int Fail(const std::string& message) {
   std::cerr << "mdetr predict: " << message << "\n";
   return 2;
@@ -74,7 +116,12 @@ int RunPredict(const PredictOptions& opt) {
   if (!encoding.ok()) return Fail("caption: " + encoding.status().message());
 
   const auto t0 = std::chrono::steady_clock::now();
+#if MDETR_HAS_TRAINER
+  auto loaded = IsTrainerCheckpoint(opt.checkpoint) ? LoadTrainerCheckpoint(opt.checkpoint, opt.tokenizer_dir)
+                                                   : inference::LoadModelFromCheckpoint(opt.checkpoint, opt.tokenizer_dir);
+#else
   auto loaded = inference::LoadModelFromCheckpoint(opt.checkpoint, opt.tokenizer_dir);
+#endif
   if (!loaded.ok()) return Fail(loaded.status().message());
   if (loaded->config.text_encoder.vocab_size != tokenizer->vocab_size()) {
     return Fail(opt.checkpoint + ": text encoder has " + std::to_string(loaded->config.text_encoder.vocab_size) +

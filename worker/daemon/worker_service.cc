@@ -1,6 +1,7 @@
 #include "worker/daemon/worker_service.h"
 
 #include <dlfcn.h>
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -200,6 +201,9 @@ void WorkerService::Place(const wire::PlaceAttempt& p) {
     dup2(pipe_fds[1], 1);
     dup2(pipe_fds[1], 2);
     setpgid(0, 0);
+    // A rank must not outlive its worker: a worker killed with SIGKILL takes its ranks with it,
+    // so the rescheduled attempt is the only writer of the task's folder.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (!visible.empty()) setenv("CUDA_VISIBLE_DEVICES", visible.c_str(), 1);
     else setenv("CUDA_VISIBLE_DEVICES", "", 1);
     setenv("MDETR_ATTEMPT_ID", p.attempt_id.c_str(), 1);

@@ -1,0 +1,163 @@
+// The cluster as users run it: a coordinator and three workers started as real processes on
+// loopback, jobs and sweeps submitted with the mdetr CLI, workers and the coordinator killed with
+// SIGKILL while tasks run.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/support/child_process.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_paths.h"
+#include "worker/trainer/checkpoint.h"
+
+namespace mdetr::testing {
+namespace {
+using nlohmann::json;
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("cluster");
+    endpoint_ = "tcp://127.0.0.1:" + std::to_string(FreeLocalPort());
+    StartCoordinator();
+    for (int i = 0; i < 3; ++i) StartWorker(i);
+    ASSERT_TRUE(WaitFor([&] { return Cli("workers --json").size() > 2 && AliveWorkers() == 3; }, 60))
+        << ReadFile(dir_ + "/coordinator.log");
+    data_ = dir_ + "/synth";
+    const auto r = RunCommand(BuildDir() + "/bin/mdetr data synth --out " + data_ + " --images 24 --seed 4");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+
+  void StartCoordinator() {
+    coordinator_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{BuildDir() + "/bin/mdetr-coordinator", "--data-dir", dir_ + "/coord", "--shared-dir",
+                                 dir_ + "/shared", "--bind", endpoint_, "--heartbeat", "0.5", "--liveness", "4"},
+        dir_ + "/coordinator.log");
+  }
+  void StartWorker(int i) {
+    const std::string id = "w" + std::to_string(i);
+    workers_[static_cast<size_t>(i)] = std::make_unique<ChildProcess>(
+        std::vector<std::string>{BuildDir() + "/bin/mdetr-worker", "--id", id, "--coordinator", endpoint_, "--data-dir",
+                                 dir_ + "/" + id, "--cpu-slots", "1", "--gpus", "0", "--heartbeat", "0.5", "--liveness", "4"},
+        dir_ + "/" + id + ".log");
+  }
+
+  std::string Cli(const std::string& args) {
+    return RunCommand(BuildDir() + "/bin/mdetr " + args + " --coordinator " + endpoint_).output;
+  }
+  json CliJson(const std::string& args) {
+    try {
+      return json::parse(Cli(args));
+    } catch (const std::exception&) {
+      return json();
+    }
+  }
+  int AliveWorkers() {
+    int n = 0;
+    for (const auto& w : CliJson("workers --json")) n += w.value("alive", false) ? 1 : 0;
+    return n;
+  }
+  template <typename F>
+  bool WaitFor(F&& ok, int timeout_s) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (ok()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    return false;
+  }
+  std::string Overrides(const std::string& extra) const {
+    return " --set data.train.0.ann_file=" + data_ + "/train.json --set data.train.0.images=" + data_ +
+           "/images --set data.val.0.ann_file=" + data_ + "/val.json --set data.val.0.images=" + data_ +
+           "/images --set data.scales=[96] --set data.max_size=128 --set data.eval_size=96 --set run.threads=1"
+           " --set run.log_every_steps=1 " + extra;
+  }
+  std::string JobState(const std::string& job) { return CliJson("status " + job + " --json").value("state", ""); }
+  std::map<std::string, torch::Tensor> FinalWeights(const std::string& task) {
+    auto list = trainer::ListCheckpoints(dir_ + "/shared/tasks/" + task + "/checkpoints");
+    if (list.empty()) return {};
+    auto st = trainer::LoadCheckpoint(list.back());
+    return st.ok() ? st->model : std::map<std::string, torch::Tensor>{};
+  }
+
+  std::string dir_, endpoint_, data_;
+  std::unique_ptr<ChildProcess> coordinator_;
+  std::array<std::unique_ptr<ChildProcess>, 3> workers_;
+};
+
+TEST_F(ClusterTest, SweepOfThreeFineTunesRunsAndReportsEveryCurve) {
+  const std::string sweep_file = dir_ + "/sweep.yaml";
+  std::ofstream(sweep_file) << "name: lr\nbase: " << SourceDir() << "/configs/tasks/synthetic_tiny.yaml\n"
+                            << "set:\n  - run.max_steps=3\n  - run.eval_every_epochs=0\n"
+                            << "  - data.train.0.ann_file=" << data_ << "/train.json\n"
+                            << "  - data.train.0.images=" << data_ << "/images\n"
+                            << "  - data.val.0.ann_file=" << data_ << "/val.json\n"
+                            << "  - data.val.0.images=" << data_ << "/images\n"
+                            << "  - data.scales=[96]\n  - data.max_size=128\n  - run.threads=1\n  - run.log_every_steps=1\n"
+                            << "grid:\n  optim.lr: ['0.0001', '0.0002', '0.0004']\nmax_concurrent: 3\n";
+  const json sub = CliJson("sweep " + sweep_file + " --json");
+  ASSERT_TRUE(sub.contains("sweep_id")) << sub.dump();
+  ASSERT_EQ(sub["trials"].size(), 3u);
+  // Resubmitting the same sweep names the same trials and runs nothing twice.
+  EXPECT_EQ(CliJson("sweep " + sweep_file + " --json")["trials"], sub["trials"]);
+  for (const auto& trial : sub["trials"]) {
+    ASSERT_TRUE(WaitFor([&] { return JobState(trial) == "succeeded"; }, 600))
+        << trial << ": " << Cli("status " + trial.get<std::string>()) << Cli("events");
+  }
+  const json points = CliJson("metrics " + sub["sweep_id"].get<std::string>() + " --json");
+  std::set<std::string> tasks_with_loss;
+  for (const auto& p : points) {
+    if (p["name"] == "loss") tasks_with_loss.insert(p["task"]);
+  }
+  EXPECT_EQ(tasks_with_loss.size(), 3u) << points.dump();
+  const std::string png = dir_ + "/curves.png";
+  Cli("metrics " + sub["sweep_id"].get<std::string>() + " --plot " + png);
+  EXPECT_GT(ReadFile(png).size(), 1000u);
+}
+
+TEST_F(ClusterTest, KilledWorkerTaskResumesElsewhereWithTheSameFinalWeights) {
+  const std::string extra = "--set run.max_steps=10 --set run.checkpoint_every_steps=2 --set run.eval_every_epochs=0";
+  const std::string cfg = SourceDir() + "/configs/tasks/synthetic_tiny.yaml";
+  const std::string job = Cli("submit " + cfg + Overrides(extra)).substr(0, 19);
+  ASSERT_TRUE(WaitFor([&] { return CliJson("checkpoints " + job + " --json").size() >= 1; }, 300))
+      << Cli("status " + job) << ReadFile(dir_ + "/coordinator.log");
+  const json st = CliJson("status " + job + " --json");
+  const std::string victim = st["task_details"][0]["workers"][0];
+  workers_[static_cast<size_t>(victim[1] - '0')]->Signal(SIGKILL);
+  ASSERT_TRUE(WaitFor([&] { return JobState(job) == "succeeded"; }, 600)) << Cli("events " + job);
+  const json done = CliJson("status " + job + " --json");
+  EXPECT_EQ(done["task_details"][0]["attempts"], 2) << Cli("events " + job);
+  EXPECT_NE(done["task_details"][0]["workers"][0], victim);
+  EXPECT_EQ(done["task_details"][0]["step"], 10);
+  EXPECT_NE(Cli("events " + job).find("requeued"), std::string::npos);
+
+  // The same job undisturbed ends with bit-identical weights.
+  const std::string control = Cli("submit " + cfg + Overrides(extra)).substr(0, 19);
+  ASSERT_TRUE(WaitFor([&] { return JobState(control) == "succeeded"; }, 600)) << Cli("events " + control);
+  auto a = FinalWeights(job + "-t0"), b = FinalWeights(control + "-t0");
+  ASSERT_FALSE(a.empty());
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : a) EXPECT_TRUE(t.equal(b.at(name))) << name;
+}
+
+TEST_F(ClusterTest, CoordinatorKilledWhileTasksRunLosesNothing) {
+  const std::string cfg = SourceDir() + "/configs/tasks/synthetic_tiny.yaml";
+  const std::string job = Cli("submit " + cfg + Overrides("--set run.max_steps=8 --set run.eval_every_epochs=0")).substr(0, 19);
+  ASSERT_EQ(job.rfind("job-", 0), 0u) << job;
+  ASSERT_TRUE(WaitFor([&] { return JobState(job) == "running"; }, 120));
+  coordinator_->Signal(SIGKILL);
+  coordinator_->Wait();
+  StartCoordinator();  // same state folder, same address: workers reconnect and re-register
+  ASSERT_TRUE(WaitFor([&] { return JobState(job) == "succeeded"; }, 600))
+      << Cli("events " + job) << ReadFile(dir_ + "/coordinator.log");
+  const json done = CliJson("status " + job + " --json");
+  // The running attempt was re-adopted, not restarted: it ran once.
+  EXPECT_EQ(done["task_details"][0]["attempts"], 1) << Cli("events " + job);
+  EXPECT_EQ(done["task_details"][0]["step"], 8);
+}
+
+}  // namespace
+}  // namespace mdetr::testing
