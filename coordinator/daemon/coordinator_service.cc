@@ -788,8 +788,10 @@ wire::Body CoordinatorService::OnMetrics(const wire::GetMetrics& req) {
   for (const auto& tid : task_ids) {
     if (!req.task_id.empty() && req.task_id != tid) continue;
     (void)store_->ScanPrefix(store::Family::kMetrics, tid + "/", [&](std::string_view key, std::string_view value) {
-      const auto last = key.rfind('/');
-      const std::string name(key.substr(last + 1));
+      // <task>/<step>/<name>; names may contain '/' ("eval/R@1").
+      const auto first = key.find('/');
+      const auto second = key.find('/', first + 1);
+      const std::string name(key.substr(second + 1));
       if (!req.names.empty() && std::find(req.names.begin(), req.names.end(), name) == req.names.end()) return true;
       try {
         const auto j = json::parse(value);
