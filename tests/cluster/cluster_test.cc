@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
