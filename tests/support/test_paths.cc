@@ -1,6 +1,11 @@
 #include "tests/support/test_paths.h"
 
 #include <cstdlib>
+#include <gtest/gtest.h>
+
+#include <ftw.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <vector>
@@ -17,15 +22,31 @@ std::string EnvOr(const char* name, const std::string& fallback) {
 struct TempDirs {
   std::mutex mu;
   std::vector<std::string> dirs;
-  ~TempDirs() {
-    std::error_code ec;
-    for (const auto& d : dirs) fs::remove_all(d, ec);
-  }
 };
 TempDirs& AllTempDirs() {
-  static TempDirs dirs;
-  return dirs;
+  static TempDirs* dirs = new TempDirs;  // never destroyed: see TempDirCleaner
+  return *dirs;
 }
+
+// Removes a folder tree with nftw. Not std::filesystem::remove_all: LibTorch exports its own
+// copy of that function, built against another libstdc++, and in test programs that link
+// LibTorch the dynamic linker binds to it and it crashes.
+void RemoveTree(const std::string& dir) {
+  nftw(dir.c_str(), [](const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }, 16,
+       FTW_DEPTH | FTW_PHYS);
+}
+
+// Removes the temporary folders when the test program's tests are done (before exit, when
+// every library is still loaded).
+class TempDirCleaner : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::lock_guard<std::mutex> lock(AllTempDirs().mu);
+    for (const auto& d : AllTempDirs().dirs) RemoveTree(d);
+    AllTempDirs().dirs.clear();
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kCleaner = ::testing::AddGlobalTestEnvironment(new TempDirCleaner);
 }  // namespace
 
 std::string SourceDir() { return EnvOr("MDETR_SOURCE_DIR", fs::current_path().string()); }
