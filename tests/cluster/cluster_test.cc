@@ -145,6 +145,26 @@ TEST_F(ClusterTest, KilledWorkerTaskResumesElsewhereWithTheSameFinalWeights) {
   for (const auto& [name, t] : a) EXPECT_TRUE(t.equal(b.at(name))) << name;
 }
 
+TEST_F(ClusterTest, TwoRankGangAcrossTwoWorkersIsRequeuedWholeWhenOneDies) {
+  const std::string cfg = SourceDir() + "/configs/tasks/synthetic_tiny.yaml";
+  const std::string job = Cli("submit " + cfg + " --ranks 2" +
+                              Overrides("--set run.max_steps=8 --set run.checkpoint_every_steps=2 "
+                                        "--set run.eval_every_epochs=0 --set optim.batch_size=2"))
+                              .substr(0, 19);
+  ASSERT_TRUE(WaitFor([&] { return CliJson("checkpoints " + job + " --json").size() >= 1; }, 300))
+      << Cli("events " + job) << ReadFile(dir_ + "/coordinator.log");
+  const json st = CliJson("status " + job + " --json");
+  ASSERT_EQ(st["task_details"][0]["workers"].size(), 2u) << st.dump();  // one CPU slot per worker: spread
+  const std::string victim = st["task_details"][0]["workers"][1];
+  workers_[static_cast<size_t>(victim[1] - '0')]->Signal(SIGKILL);
+  ASSERT_TRUE(WaitFor([&] { return JobState(job) == "succeeded"; }, 600)) << Cli("events " + job);
+  const json done = CliJson("status " + job + " --json");
+  EXPECT_EQ(done["task_details"][0]["attempts"], 2) << Cli("events " + job);
+  EXPECT_EQ(done["task_details"][0]["workers"].size(), 2u);
+  for (const auto& w : done["task_details"][0]["workers"]) EXPECT_NE(w, victim);
+  EXPECT_EQ(done["task_details"][0]["step"], 8);
+}
+
 TEST_F(ClusterTest, CoordinatorKilledWhileTasksRunLosesNothing) {
   const std::string cfg = SourceDir() + "/configs/tasks/synthetic_tiny.yaml";
   const std::string job = Cli("submit " + cfg + Overrides("--set run.max_steps=8 --set run.eval_every_epochs=0")).substr(0, 19);
