@@ -4,31 +4,15 @@
 #include <fstream>
 
 #include "coordinator/daemon/coordinator_service.h"
+#include "coordinator/daemon/records.h"
 #include "common/store/keys.h"
 
 namespace mdetr::coordinator {
 using nlohmann::json;
 
-namespace {
-
-wire::JobState JobStateFrom(const std::string& s) {
-  if (s == "pending" || s == "held" || s == "queued-by-sweep") return wire::JobState::kPending;
-  if (s == "running") return wire::JobState::kRunning;
-  if (s == "succeeded") return wire::JobState::kSucceeded;
-  if (s == "failed" || s == "rejected") return wire::JobState::kFailed;
-  if (s == "cancelled") return wire::JobState::kCancelled;
-  return wire::JobState::kUnknown;
-}
-
-std::string AttemptIdOf(const std::string& task, uint64_t attempt) { return task + "-a" + std::to_string(attempt); }
-
-wire::Body Error(const Status& s) { return wire::ErrorFromStatus(s); }
-
-}  // namespace
-
 wire::Body CoordinatorService::OnJobStatus(const wire::GetJobStatus& req) {
   auto it = jobs_.find(req.job_id);
-  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  if (it == jobs_.end()) return ErrorBody(NotFoundError("no job " + req.job_id));
   wire::JobStatusReply reply;
   const auto& j = it->second;
   reply.job = {j["id"], j.value("name", ""), JobStateFrom(j.value("state", "")), j.value("created", int64_t{0}),
@@ -104,12 +88,12 @@ wire::Body CoordinatorService::OnListWorkers(const wire::ListWorkers& req) {
 
 wire::Body CoordinatorService::OnLogs(const wire::GetLogs& req) {
   auto it = jobs_.find(req.job_id);
-  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  if (it == jobs_.end()) return ErrorBody(NotFoundError("no job " + req.job_id));
   std::string task_id = req.task_id;
   if (task_id.empty()) task_id = it->second.value("tasks", std::vector<std::string>{}).empty()
                                      ? req.job_id + "-t0"
                                      : it->second["tasks"].back().get<std::string>();
-  if (!tasks_.count(task_id)) return Error(NotFoundError("no task " + task_id));
+  if (!tasks_.count(task_id)) return ErrorBody(NotFoundError("no task " + task_id));
   const std::string path = TaskDir(task_id) + "/logs/rank" + std::to_string(req.rank) + ".log";
   wire::LogsReply reply;
   std::ifstream in(path, std::ios::binary);
@@ -133,7 +117,7 @@ wire::Body CoordinatorService::OnLogs(const wire::GetLogs& req) {
 
 wire::Body CoordinatorService::OnMetrics(const wire::GetMetrics& req) {
   auto it = jobs_.find(req.job_id);
-  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  if (it == jobs_.end()) return ErrorBody(NotFoundError("no job " + req.job_id));
   std::vector<std::string> task_ids = it->second.value("tasks", std::vector<std::string>{});
   for (const auto& trial : it->second.value("trials", std::vector<std::string>{})) task_ids.push_back(trial + "-t0");
   wire::MetricsReply reply;
@@ -159,7 +143,7 @@ wire::Body CoordinatorService::OnMetrics(const wire::GetMetrics& req) {
 
 wire::Body CoordinatorService::OnCheckpoints(const wire::ListCheckpoints& req) {
   auto it = jobs_.find(req.job_id);
-  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  if (it == jobs_.end()) return ErrorBody(NotFoundError("no job " + req.job_id));
   wire::CheckpointsReply reply;
   for (const auto& tid : it->second.value("tasks", std::vector<std::string>{})) {
     (void)store_->ScanPrefix(store::Family::kCheckpoints, tid + "/", [&](std::string_view, std::string_view value) {

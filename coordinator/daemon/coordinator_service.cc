@@ -1,4 +1,5 @@
 #include "coordinator/daemon/coordinator_service.h"
+#include "coordinator/daemon/records.h"
 
 #include <algorithm>
 #include <chrono>
@@ -24,7 +25,6 @@ constexpr const char* kRequestPrefix = "~request/";
 
 int64_t NowMs() { return SystemClock::Instance().WallMillis(); }
 
-std::string AttemptIdOf(const std::string& task, uint64_t attempt) { return task + "-a" + std::to_string(attempt); }
 
 sch::Outcome OutcomeOf(wire::ExitClass c) {
   switch (c) {
@@ -35,7 +35,6 @@ sch::Outcome OutcomeOf(wire::ExitClass c) {
   }
 }
 
-wire::Body Error(const Status& s) { return wire::ErrorFromStatus(s); }
 
 // "a=1", "b=x" from one point of a grid.
 void GridPoints(const std::vector<wire::SweepAxis>& axes, size_t i, std::vector<std::string>* current,
@@ -173,7 +172,7 @@ Result<std::string> CoordinatorService::CreateJob(const std::string& job_id, con
   if (!doc.ok()) return doc.status();
   MDETR_RETURN_IF_ERROR(doc->ApplyOverrides(overrides));
   if (!after.empty()) {
-    // Validate now with a placeholder; the real path is filled in when the parent succeeds.
+    // Validate with a stand-in path now; ReleaseDependents sets the parent's checkpoints folder.
     MDETR_RETURN_IF_ERROR(doc->ApplyOverride("model.init_checkpoint=<output of " + after + ">"));
   }
   auto cfg = config::ParseExperiment(*doc);
@@ -203,9 +202,9 @@ wire::Body CoordinatorService::OnSubmitJob(const std::string& sender, uint64_t r
   store::Batch batch;
   std::vector<sch::Event> events;
   auto id = CreateJob(NewId("job"), req.name, req.config_yaml, req.overrides, req.priority, &batch, &events);
-  if (!id.ok()) return Error(id.status());
+  if (!id.ok()) return ErrorBody(id.status());
   batch.Put(store::Family::kJobs, request_key, *id);
-  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return Error(s);
+  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return ErrorBody(s);
   return wire::SubmitReply{*id, {}};
 }
 
@@ -217,7 +216,7 @@ wire::Body CoordinatorService::OnSubmitSweep(const std::string& sender, uint64_t
     return wire::SubmitReply{*seen, sweep.value("trials", std::vector<std::string>{})};
   }
   if (req.search != "grid" && !req.search.empty()) {
-    return Error(UnimplementedError("sweep search '" + req.search + "': only grid is supported"));
+    return ErrorBody(UnimplementedError("sweep search '" + req.search + "': only grid is supported"));
   }
   std::vector<std::vector<std::string>> points;
   std::vector<std::string> current;
@@ -248,7 +247,7 @@ wire::Body CoordinatorService::OnSubmitSweep(const std::string& sender, uint64_t
       for (const auto& p : point) label += (label.empty() ? "" : " ") + p;
       std::vector<sch::Event> trial_events;
       auto id = CreateJob(trial_id, label, req.config_yaml, overrides, req.priority, &batch, &trial_events);
-      if (!id.ok()) return Error(id.status().WithContext("trial " + label));
+      if (!id.ok()) return ErrorBody(id.status().WithContext("trial " + label));
       auto t = tasks_.at(trial_id + "-t0");
       t["sweep"] = sweep_id;
       if (t["state"] == "pending") t["state"] = "queued-by-sweep";  // released below within the concurrency limit
@@ -267,7 +266,7 @@ wire::Body CoordinatorService::OnSubmitSweep(const std::string& sender, uint64_t
     trial_ids = jobs_.at(sweep_id).value("trials", std::vector<std::string>{});
   }
   batch.Put(store::Family::kJobs, request_key, sweep_id);
-  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return Error(s);
+  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return ErrorBody(s);
   return wire::SubmitReply{sweep_id, trial_ids};
 }
 
@@ -511,7 +510,7 @@ wire::Body CoordinatorService::OnRegister(const transport::Peer& peer, const wir
   AddEvent(&batch, "", "", "", "worker",
            req.worker_id + " joined (" + std::to_string(spec.gpus) + " GPUs, " + std::to_string(spec.cpu_slots) +
                " CPU slots" + (same && !expected.empty() ? ", re-adopted its running attempts" : "") + ")");
-  if (auto s = Apply({sch::WorkerJoined{spec}}, std::move(batch)); !s.ok()) return Error(s);
+  if (auto s = Apply({sch::WorkerJoined{spec}}, std::move(batch)); !s.ok()) return ErrorBody(s);
   wire::RegisterReply reply;
   reply.worker_id = req.worker_id;
   reply.heartbeat_interval_ms =
@@ -610,7 +609,7 @@ void CoordinatorService::OnAttemptStatus(const wire::AttemptStatus& st) {
 
 wire::Body CoordinatorService::OnCancel(const wire::CancelJob& req) {
   auto it = jobs_.find(req.job_id);
-  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  if (it == jobs_.end()) return ErrorBody(NotFoundError("no job " + req.job_id));
   store::Batch batch;
   std::vector<sch::Event> events;
   std::vector<std::string> task_ids = it->second.value("tasks", std::vector<std::string>{});
@@ -630,17 +629,17 @@ wire::Body CoordinatorService::OnCancel(const wire::CancelJob& req) {
     job["state"] = "cancelled";
     PutJob(&batch, job);
   }
-  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return Error(s);
+  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return ErrorBody(s);
   return wire::Ack{};
 }
 
 wire::Body CoordinatorService::OnResume(const wire::ResumeJob& req) {
   auto it = jobs_.find(req.job_id);
-  if (it == jobs_.end()) return Error(NotFoundError("no job " + req.job_id));
+  if (it == jobs_.end()) return ErrorBody(NotFoundError("no job " + req.job_id));
   json job = it->second;
   const std::string st = job.value("state", "");
   if (st != "failed" && st != "cancelled") {
-    return Error(FailedPreconditionError("job " + req.job_id + " is " + st + "; only failed or cancelled jobs resume"));
+    return ErrorBody(FailedPreconditionError("job " + req.job_id + " is " + st + "; only failed or cancelled jobs resume"));
   }
   // A new task (the old one is finished for the scheduler) writing into the same folder, so the
   // trainer continues from the last checkpoint there.
@@ -661,7 +660,7 @@ wire::Body CoordinatorService::OnResume(const wire::ResumeJob& req) {
   AddEvent(&batch, req.job_id, new_id, "", "resumed", "continues from the last checkpoint of " + old_id);
   events.push_back(sch::SubmitTask{SpecForTask(task)});
   UpdateJobState(&batch, req.job_id);
-  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return Error(s);
+  if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) return ErrorBody(s);
   return wire::Ack{};
 }
 
@@ -691,7 +690,7 @@ std::optional<wire::Envelope> CoordinatorService::Handle(const transport::Peer& 
   else if (const auto* ck = std::get_if<wire::ListCheckpoints>(&b)) reply.body = OnCheckpoints(*ck);
   else if (const auto* ev = std::get_if<wire::GetEvents>(&b)) reply.body = OnEvents(*ev);
   else if (std::holds_alternative<wire::Heartbeat>(b) || std::holds_alternative<wire::Ack>(b)) return std::nullopt;
-  else reply.body = Error(UnimplementedError(std::string("the coordinator does not take ") + wire::MessageKindName(b)));
+  else reply.body = ErrorBody(UnimplementedError(std::string("the coordinator does not take ") + wire::MessageKindName(b)));
   return reply;
 }
 

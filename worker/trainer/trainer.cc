@@ -153,7 +153,6 @@ Status Task::Setup() {
   eval_model_ = model::Mdetr(cfg_.model, false);
   eval_model_->to(device_);
   eval_model_->eval();
-  criterion_ = std::make_unique<objective::SetCriterion>(objective::CriterionOptionsFrom(cfg_.model, cfg_.loss));
   auto copts = objective::CriterionOptionsFrom(cfg_.model, cfg_.loss);
   Collective* coll_ptr = coll_.get();
   copts.average_over_ranks = [coll_ptr](double local) {
