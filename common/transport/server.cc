@@ -261,6 +261,7 @@ void Server::Impl::Beat(MonoTime now) {
   std::vector<std::string> ids;
   for (const auto& entry : peers_) ids.push_back(entry.first);
   for (const std::string& routing_id : ids) SendFrame(routing_id, *frame);
+  if (options_.on_beat) options_.on_beat();
 }
 
 void Server::Impl::Forget(const std::string& routing_id) {

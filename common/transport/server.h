@@ -52,6 +52,9 @@ struct ServerOptions {
   std::vector<std::string> authorized_keys;  // Z85 public keys of the clients let in
   HeartbeatOptions heartbeat;
   wire::DecodeLimits limits;
+  // Called on the I/O thread after every heartbeat round, once silent peers have been reported
+  // lost: a clock for work that must wait until a lost peer would have been noticed.
+  std::function<void()> on_beat;
 };
 
 // Fills options->curve_keys from a .secret file and options->authorized_keys from an allow-list

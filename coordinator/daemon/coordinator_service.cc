@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "common/clock.h"
 #include "common/config/experiment.h"
@@ -66,6 +67,7 @@ Result<std::unique_ptr<CoordinatorService>> CoordinatorService::Start(Coordinato
   MDETR_ASSIGN_OR_RETURN(svc->store_, store::Store::Open((fs::path(svc->options_.data_dir) / "state").string()));
   MDETR_RETURN_IF_ERROR(svc->Recover());
   auto* raw = svc.get();
+  svc->options_.server.on_beat = [raw] { raw->ReleaseHeldFailures(); };
   MDETR_ASSIGN_OR_RETURN(
       svc->server_,
       transport::Server::Start(
@@ -520,6 +522,25 @@ wire::Body CoordinatorService::OnRegister(const transport::Peer& peer, const wir
   return reply;
 }
 
+void CoordinatorService::ReleaseHeldFailures() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const MonoTime now = SystemClock::Instance().Now();
+  std::vector<sch::Event> events;
+  for (auto it = held_failures_.begin(); it != held_failures_.end();) {
+    if (it->release_at > now) {
+      ++it;
+      continue;
+    }
+    // The scheduler ignores the report if the attempt already ended (a lost worker tore it down).
+    events.push_back(sch::TaskFinished{it->task_id, it->attempt, it->outcome, ""});
+    it = held_failures_.erase(it);
+  }
+  if (events.empty()) return;
+  if (auto s = Apply(std::move(events), store::Batch{}); !s.ok()) {
+    MDETR_LOG_ERROR("ending held gang attempts failed: {}", s.ToString());
+  }
+}
+
 void CoordinatorService::OnPeerLost(const transport::Peer& peer) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = worker_of_route_.find(peer.routing_id);
@@ -597,9 +618,24 @@ void CoordinatorService::OnAttemptStatus(const wire::AttemptStatus& st) {
     } else if (f->exit_class == wire::ExitClass::kCancelled) {
       return;  // we asked for it; the scheduler already knows
     } else {
-      AddEvent(&batch, task["job"], task_id, st.attempt_id, "attempt-failed",
-               "exit code " + std::to_string(f->exit_code) + ": " + f->message);
-      events.push_back(sch::TaskFinished{task_id, st.fencing_token, OutcomeOf(f->exit_class), ""});
+      const sch::Outcome outcome = OutcomeOf(f->exit_class);
+      std::string message = "exit code " + std::to_string(f->exit_code) + ": " + f->message;
+      // A rank that lost a peer fails first, before the peer's worker is known to be gone; retrying
+      // at once would place the gang on that dead worker again. Wait until its loss would have
+      // been noticed: then the loss ends the attempt (blaming the right worker) and this report
+      // is stale, or every worker is alive and the report ends it.
+      std::set<std::string> gang;
+      for (const auto& w : task.value("workers", json::array())) gang.insert(w.get<std::string>());
+      const auto& hb = options_.server.heartbeat;
+      if (outcome == sch::Outcome::kInfrastructure && gang.size() > 1 && hb.enabled()) {
+        const Duration wait = hb.expiry() + hb.interval;
+        held_failures_.push_back({task_id, st.fencing_token, outcome, SystemClock::Instance().Now() + wait});
+        message += fmt::format("; retried after {} ms unless a worker of the gang is lost first",
+                               std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+      } else {
+        events.push_back(sch::TaskFinished{task_id, st.fencing_token, outcome, ""});
+      }
+      AddEvent(&batch, task["job"], task_id, st.attempt_id, "attempt-failed", message);
     }
     if (auto s = Apply(std::move(events), std::move(batch)); !s.ok()) {
       MDETR_LOG_ERROR("recording the end of {} failed: {}", st.attempt_id, s.ToString());

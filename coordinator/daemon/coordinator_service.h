@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "common/store/store.h"
 #include "common/transport/server.h"
@@ -35,6 +36,8 @@ class CoordinatorService {
   Status Recover();
   std::optional<wire::Envelope> Handle(const transport::Peer& peer, const wire::Envelope& msg);
   void OnPeerLost(const transport::Peer& peer);
+  // Ends the gang attempts whose infrastructure failure was held back long enough (on_beat).
+  void ReleaseHeldFailures();
 
   // Request handlers (called with mu_ held); they return the reply body.
   wire::Body OnSubmitJob(const std::string& sender, uint64_t request_id, const wire::SubmitJob& req);
@@ -78,6 +81,16 @@ class CoordinatorService {
   std::map<std::string, std::string> route_of_worker_;  // worker id -> routing id
   std::map<std::string, std::string> worker_of_route_;
   uint64_t next_event_seq_ = 1;
+  // Failures of multi-worker attempts waiting to see whether a worker of the gang was lost. Not
+  // persisted: after a restart the surviving workers re-register without the failed rank, which
+  // tears the attempt down the same way.
+  struct HeldFailure {
+    std::string task_id;
+    uint64_t attempt = 0;
+    scheduler::Outcome outcome = scheduler::Outcome::kInfrastructure;
+    MonoTime release_at;
+  };
+  std::vector<HeldFailure> held_failures_;
 };
 
 }  // namespace mdetr::coordinator

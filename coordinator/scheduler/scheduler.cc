@@ -330,8 +330,10 @@ void Scheduler::Finish(const TaskFinished& report, std::vector<Action>* actions)
       }
     }
   }
-  FailAttempt(index, kind, fmt::format("attempt {} ended: {}", report.attempt, FailureKindName(kind)),
-              actions);
+  const std::string reason = fmt::format("attempt {} ended: {}", report.attempt, FailureKindName(kind));
+  // One failed rank ends the gang: the others would only wait in a collective until they time out.
+  if (task.ranks.size() > 1) actions->push_back(KillFor(index, -1, reason));
+  FailAttempt(index, kind, reason, actions);
 }
 
 void Scheduler::FailAttempt(int index, FailureKind kind, const std::string& reason,

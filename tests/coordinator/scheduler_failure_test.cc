@@ -41,6 +41,26 @@ TEST(SchedulerFailureTest, LostWorkerTearsDownTheWholeGangAndRequeuesIt) {
   EXPECT_TRUE(std::holds_alternative<KillAttempt>(actions.front()));
 }
 
+TEST(SchedulerFailureTest, OneFailedRankKillsTheRestOfItsGangBeforeTheRetry) {
+  SchedulerHarness h;
+  h.AddWorker("w1", 8);
+  h.AddWorker("w2", 8);
+  const PlaceTask first = h.SubmitPlaced(Gang("gang", 2, 8));
+  ASSERT_EQ(GpusPerWorker(first).size(), 2u);
+  const std::vector<Action> actions = h.Finish(first, Outcome::kInfrastructure);
+  const std::vector<KillAttempt> kills = Only<KillAttempt>(actions);
+  ASSERT_EQ(kills.size(), 1u) << Describe(actions);
+  EXPECT_EQ(kills[0].attempt, first.attempt);
+  EXPECT_EQ(kills[0].workers.size(), 2u);  // ranks still running anywhere in the gang
+  ASSERT_EQ(Only<PlaceTask>(actions).size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<KillAttempt>(actions.front()));
+
+  // A single-rank attempt has nothing left to kill.
+  h.AddWorker("w3", 8);
+  const PlaceTask solo = h.SubmitPlaced(Gang("solo", 1, 8));
+  EXPECT_TRUE(Only<KillAttempt>(h.Finish(solo, Outcome::kUserError)).empty());
+}
+
 TEST(SchedulerFailureTest, ReportsOfOldAttemptsAreFenced) {
   SchedulerHarness h;
   h.AddWorker("w1", 8);
