@@ -40,11 +40,9 @@ Result<Sample> GroundingDataset::Get(int64_t index, std::mt19937_64& rng) const 
   s.orig_width = decoded->width();
   s.orig_height = decoded->height();
   ImageWithBoxes x;
+  // 8-bit HWC, as PIL holds it; `decoded` outlives every use of this view.
   x.image = torch::from_blob(const_cast<uint8_t*>(decoded->data()), {decoded->height(), decoded->width(), 3},
-                             torch::kUInt8)
-                .permute({2, 0, 1})
-                .to(torch::kFloat32)
-                .div(255.0);
+                             torch::kUInt8);
   std::vector<float> boxes;
   for (uint32_t a : data_->AnnotationsOf(img_index)) {
     const auto& ann = data_->annotations()[a];
@@ -81,8 +79,8 @@ Result<Sample> GroundingDataset::Get(int64_t index, std::mt19937_64& rng) const 
   }
 
   auto y = options_.train ? TrainTransform(x, options_.transforms, rng) : EvalTransform(x, options_.transforms);
-  s.image = Normalize(y.image);
-  s.boxes = NormalizedCxcywh(y.boxes, y.image.size(1), y.image.size(2));
+  s.image = Normalize(ToFloatChw(y.image));
+  s.boxes = NormalizedCxcywh(y.boxes, y.image.size(0), y.image.size(1));
   s.tokens_positive = y.spans;
 
   text::EncodeOptions enc;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "datasets/grounding/pil_resize.h"
+
 namespace mdetr::grounding {
 namespace {
 
@@ -13,11 +15,57 @@ std::vector<int> ScalesOr(const std::vector<int>& scales) {
   return s;
 }
 
-int64_t UniformInt(std::mt19937_64& rng, int64_t lo, int64_t hi) {  // inclusive, as random.randint
-  return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+const char* KindName(RecordedDraws::Kind kind) {
+  switch (kind) {
+    case RecordedDraws::Kind::kUniform: return "uniform";
+    case RecordedDraws::Kind::kChoice: return "choice";
+    case RecordedDraws::Kind::kRandInt: return "randint";
+  }
+  return "?";
 }
 
 }  // namespace
+
+double GeneratorDraws::Uniform() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
+
+size_t GeneratorDraws::Choice(size_t n) {
+  return static_cast<size_t>(RandInt(0, static_cast<int64_t>(n) - 1));
+}
+
+int64_t GeneratorDraws::RandInt(int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+}
+
+const RecordedDraws::Draw* RecordedDraws::Take(Kind kind, double lo, double hi) {
+  if (!error_.empty()) return nullptr;
+  if (next_ >= draws_.size()) {
+    error_ = "draw " + std::to_string(next_) + ": asked for " + KindName(kind) + " but the recording has ended";
+    return nullptr;
+  }
+  const Draw& d = draws_[next_];
+  if (d.kind != kind || d.value < lo || d.value > hi) {
+    error_ = "draw " + std::to_string(next_) + ": asked for " + KindName(kind) + " in [" + std::to_string(lo) +
+             ", " + std::to_string(hi) + "], recorded " + KindName(d.kind) + " " + std::to_string(d.value);
+    return nullptr;
+  }
+  ++next_;
+  return &d;
+}
+
+double RecordedDraws::Uniform() {
+  const Draw* d = Take(Kind::kUniform, 0.0, 1.0);
+  return d ? d->value : 0.0;
+}
+
+size_t RecordedDraws::Choice(size_t n) {
+  const Draw* d = Take(Kind::kChoice, 0.0, static_cast<double>(n) - 1);
+  return d ? static_cast<size_t>(d->value) : 0;
+}
+
+int64_t RecordedDraws::RandInt(int64_t lo, int64_t hi) {
+  const Draw* d = Take(Kind::kRandInt, static_cast<double>(lo), static_cast<double>(hi));
+  return d ? static_cast<int64_t>(d->value) : lo;
+}
 
 std::pair<int64_t, int64_t> ResizedSize(int64_t h, int64_t w, int size_in, int max_size) {
   double size = size_in;
@@ -32,31 +80,25 @@ std::pair<int64_t, int64_t> ResizedSize(int64_t h, int64_t w, int size_in, int m
 }
 
 ImageWithBoxes Resize(const ImageWithBoxes& in, int size, int max_size) {
-  const int64_t h = in.image.size(1), w = in.image.size(2);
+  const int64_t h = in.image.size(0), w = in.image.size(1), c = in.image.size(2);
   const auto [oh, ow] = ResizedSize(h, w, size, max_size);
   ImageWithBoxes out = in;
   if (oh == h && ow == w) return out;
-  out.image = torch::nn::functional::interpolate(in.image.unsqueeze(0),
-                                                 torch::nn::functional::InterpolateFuncOptions()
-                                                     .size(std::vector<int64_t>{oh, ow})
-                                                     .mode(torch::kBilinear)
-                                                     .align_corners(false)
-                                                     .antialias(true))
-                  .squeeze(0)
-                  .clamp(0, 1);
+  const auto src = in.image.contiguous();
+  out.image = torch::empty({oh, ow, c}, torch::kUInt8);
+  PilBilinearResize(src.data_ptr<uint8_t>(), h, w, c, oh, ow, out.image.data_ptr<uint8_t>());
   if (in.boxes.numel() > 0) {
-    const auto ratio = torch::tensor({static_cast<float>(ow) / static_cast<float>(w),
-                                      static_cast<float>(oh) / static_cast<float>(h),
-                                      static_cast<float>(ow) / static_cast<float>(w),
-                                      static_cast<float>(oh) / static_cast<float>(h)});
-    out.boxes = in.boxes * ratio;
+    // Ratios in double, then float32, as torch.as_tensor of Python floats.
+    const auto rw = static_cast<float>(static_cast<double>(ow) / static_cast<double>(w));
+    const auto rh = static_cast<float>(static_cast<double>(oh) / static_cast<double>(h));
+    out.boxes = in.boxes * torch::tensor({rw, rh, rw, rh});
   }
   return out;
 }
 
 ImageWithBoxes Crop(const ImageWithBoxes& in, int64_t top, int64_t left, int64_t height, int64_t width) {
   ImageWithBoxes out;
-  out.image = in.image.narrow(1, top, height).narrow(2, left, width).contiguous();
+  out.image = in.image.narrow(0, top, height).narrow(1, left, width).contiguous();
   if (in.boxes.numel() == 0) {
     out.boxes = in.boxes;
     out.spans = in.spans;
@@ -68,32 +110,43 @@ ImageWithBoxes Crop(const ImageWithBoxes& in, int64_t top, int64_t left, int64_t
           .clamp_min(0);
   const auto keep = (b.select(1, 1) > b.select(1, 0)).all(1);
   out.boxes = b.reshape({-1, 4}).index({keep});
+  const auto keep_a = keep.accessor<bool, 1>();
   for (int64_t i = 0; i < keep.size(0); ++i) {
-    if (keep[i].item<bool>()) out.spans.push_back(in.spans[static_cast<size_t>(i)]);
+    if (keep_a[i]) out.spans.push_back(in.spans[static_cast<size_t>(i)]);
   }
   return out;
 }
 
-ImageWithBoxes TrainTransform(const ImageWithBoxes& in, const TransformOptions& opt, std::mt19937_64& rng) {
+ImageWithBoxes TrainTransform(const ImageWithBoxes& in, const TransformOptions& opt, TransformDraws& draws) {
   const auto scales = ScalesOr(opt.scales);
-  auto pick = [&](const std::vector<int>& v) { return v[static_cast<size_t>(UniformInt(rng, 0, static_cast<int64_t>(v.size()) - 1))]; };
-  if (std::uniform_real_distribution<double>(0, 1)(rng) < 0.5) return Resize(in, pick(scales), opt.max_size);
+  auto pick = [&](const std::vector<int>& v) { return v[draws.Choice(v.size())]; };
+  if (draws.Uniform() < 0.5) return Resize(in, pick(scales), opt.max_size);
   auto x = Resize(in, pick(opt.crop_pre_scales), -1);
-  const int64_t h = x.image.size(1), w = x.image.size(2);
+  const int64_t h = x.image.size(0), w = x.image.size(1);
   const size_t boxes_before = x.spans.size();
   ImageWithBoxes cropped;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const int64_t cw = UniformInt(rng, std::min<int64_t>(opt.crop_min, w), std::min<int64_t>(w, opt.crop_max));
-    const int64_t ch = UniformInt(rng, std::min<int64_t>(opt.crop_min, h), std::min<int64_t>(h, opt.crop_max));
-    const int64_t top = UniformInt(rng, 0, h - ch), left = UniformInt(rng, 0, w - cw);
+    // Width first, then height, then top and left: the reference's order of draws.
+    const int64_t cw = draws.RandInt(std::min<int64_t>(opt.crop_min, w), std::min<int64_t>(w, opt.crop_max));
+    const int64_t ch = draws.RandInt(std::min<int64_t>(opt.crop_min, h), std::min<int64_t>(h, opt.crop_max));
+    const int64_t top = draws.RandInt(0, h - ch), left = draws.RandInt(0, w - cw);
     cropped = Crop(x, top, left, ch, cw);
     if (cropped.spans.size() == boxes_before) break;  // keep every referred object
   }
   return Resize(cropped, pick(scales), opt.max_size);
 }
 
+ImageWithBoxes TrainTransform(const ImageWithBoxes& in, const TransformOptions& opt, std::mt19937_64& rng) {
+  GeneratorDraws draws(rng);
+  return TrainTransform(in, opt, draws);
+}
+
 ImageWithBoxes EvalTransform(const ImageWithBoxes& in, const TransformOptions& opt) {
   return Resize(in, opt.eval_size, opt.max_size);
+}
+
+torch::Tensor ToFloatChw(const torch::Tensor& image_hwc) {
+  return image_hwc.permute({2, 0, 1}).to(torch::kFloat32).div(255);
 }
 
 torch::Tensor Normalize(const torch::Tensor& image) {

@@ -1,0 +1,129 @@
+#include "datasets/grounding/pil_resize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace mdetr::grounding {
+namespace {
+
+constexpr int kPrecisionBits = 32 - 8 - 2;  // PIL's fixed-point precision for 8-bit images
+
+// For every output index: the first input index, how many inputs it reads, and their fixed-point
+// weights. A triangle filter of support 1, widened by the scale when shrinking (antialiasing).
+struct Coefficients {
+  std::vector<int64_t> first, count;
+  std::vector<int32_t> weights;  // out_size * ksize
+  int64_t ksize = 0;
+};
+
+Coefficients Precompute(int64_t in_size, int64_t out_size) {
+  Coefficients c;
+  const double scale = static_cast<double>(in_size) / static_cast<double>(out_size);
+  const double filterscale = std::max(scale, 1.0);
+  const double support = 1.0 * filterscale;
+  c.ksize = static_cast<int64_t>(std::ceil(support)) * 2 + 1;
+  c.first.resize(static_cast<size_t>(out_size));
+  c.count.resize(static_cast<size_t>(out_size));
+  c.weights.assign(static_cast<size_t>(out_size * c.ksize), 0);
+  std::vector<double> w(static_cast<size_t>(c.ksize));
+  for (int64_t xx = 0; xx < out_size; ++xx) {
+    const double center = (static_cast<double>(xx) + 0.5) * scale;
+    const double ss = 1.0 / filterscale;
+    // Truncation after adding 0.5 (not floor), as PIL rounds the window ends.
+    const int64_t xmin = std::max<int64_t>(static_cast<int64_t>(center - support + 0.5), 0);
+    const int64_t xmax = std::min<int64_t>(static_cast<int64_t>(center + support + 0.5), in_size) - xmin;
+    double total = 0.0;
+    for (int64_t x = 0; x < xmax; ++x) {
+      const double t = std::fabs((static_cast<double>(x + xmin) - center + 0.5) * ss);
+      w[static_cast<size_t>(x)] = t < 1.0 ? 1.0 - t : 0.0;
+      total += w[static_cast<size_t>(x)];
+    }
+    for (int64_t x = 0; x < xmax; ++x) {
+      double v = w[static_cast<size_t>(x)];
+      if (total != 0.0) v /= total;
+      const double scaled = v * static_cast<double>(1 << kPrecisionBits);
+      c.weights[static_cast<size_t>(xx * c.ksize + x)] =
+          static_cast<int32_t>(v < 0 ? -0.5 + scaled : 0.5 + scaled);
+    }
+    c.first[static_cast<size_t>(xx)] = xmin;
+    c.count[static_cast<size_t>(xx)] = xmax;
+  }
+  return c;
+}
+
+inline uint8_t Clip8(int32_t v) {
+  const int32_t s = v >> kPrecisionBits;
+  return static_cast<uint8_t>(std::clamp(s, 0, 255));
+}
+
+// One pass along rows (horizontal) of `rows` rows starting at input row `row0`.
+void Horizontal(const uint8_t* in, int64_t width, int64_t channels, int64_t row0, int64_t rows,
+                const Coefficients& c, int64_t out_width, uint8_t* out) {
+  const int32_t half = 1 << (kPrecisionBits - 1);
+  for (int64_t y = 0; y < rows; ++y) {
+    const uint8_t* src = in + (row0 + y) * width * channels;
+    uint8_t* dst = out + y * out_width * channels;
+    for (int64_t xx = 0; xx < out_width; ++xx) {
+      const int32_t* k = &c.weights[static_cast<size_t>(xx * c.ksize)];
+      const uint8_t* p = src + c.first[static_cast<size_t>(xx)] * channels;
+      const int64_t n = c.count[static_cast<size_t>(xx)];
+      for (int64_t ch = 0; ch < channels; ++ch) {
+        int32_t acc = half;
+        for (int64_t x = 0; x < n; ++x) acc += static_cast<int32_t>(p[x * channels + ch]) * k[x];
+        dst[xx * channels + ch] = Clip8(acc);
+      }
+    }
+  }
+}
+
+void Vertical(const uint8_t* in, int64_t width, int64_t channels, const Coefficients& c, int64_t row_shift,
+              int64_t out_height, uint8_t* out) {
+  const int32_t half = 1 << (kPrecisionBits - 1);
+  const int64_t stride = width * channels;
+  std::vector<int32_t> acc(static_cast<size_t>(stride));
+  for (int64_t yy = 0; yy < out_height; ++yy) {
+    const int32_t* k = &c.weights[static_cast<size_t>(yy * c.ksize)];
+    const int64_t first = c.first[static_cast<size_t>(yy)] - row_shift;
+    const int64_t n = c.count[static_cast<size_t>(yy)];
+    std::fill(acc.begin(), acc.end(), half);
+    // Row by row, so the inner loop runs over contiguous memory.
+    for (int64_t y = 0; y < n; ++y) {
+      const uint8_t* src = in + (first + y) * stride;
+      const int32_t ky = k[y];
+      for (int64_t i = 0; i < stride; ++i) acc[static_cast<size_t>(i)] += static_cast<int32_t>(src[i]) * ky;
+    }
+    uint8_t* dst = out + yy * stride;
+    for (int64_t i = 0; i < stride; ++i) dst[i] = Clip8(acc[static_cast<size_t>(i)]);
+  }
+}
+
+}  // namespace
+
+void PilBilinearResize(const uint8_t* in, int64_t height, int64_t width, int64_t channels, int64_t out_height,
+                       int64_t out_width, uint8_t* out) {
+  const bool horizontal = out_width != width;
+  const bool vertical = out_height != height;
+  if (!horizontal && !vertical) {
+    std::copy(in, in + height * width * channels, out);
+    return;
+  }
+  const Coefficients cv = Precompute(height, out_height);
+  if (!horizontal) {
+    Vertical(in, width, channels, cv, 0, out_height, out);
+    return;
+  }
+  const Coefficients ch = Precompute(width, out_width);
+  if (!vertical) {
+    Horizontal(in, width, channels, 0, height, ch, out_width, out);
+    return;
+  }
+  // Only the input rows the vertical pass reads go through the horizontal pass.
+  const int64_t first_row = cv.first.front();
+  const int64_t last_row = cv.first.back() + cv.count.back();
+  std::vector<uint8_t> tmp(static_cast<size_t>((last_row - first_row) * out_width * channels));
+  Horizontal(in, width, channels, first_row, last_row - first_row, ch, out_width, tmp.data());
+  Vertical(tmp.data(), out_width, channels, cv, first_row, out_height, out);
+}
+
+}  // namespace mdetr::grounding

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Makes the transform goldens used by tests/grounding/transform_parity_test.cc.
+
+Runs the MDETR reference's own transforms (datasets/transforms.py via make_coco_transforms(...,
+cautious=True), the pipeline of every MDETR grounding dataset) on the real images under
+../shared/data, and records for each case:
+  * the input boxes (xyxy pixels, as ConvertCocoPolysToMask leaves them) and one caption span per box,
+  * every random draw the reference took, in order: random.random (RandomSelect), random.choice
+    (RandomResize, stored as the index), random.randint (RandomSizeCrop width/height) and the crop
+    offsets of T.RandomCrop.get_params (top, left; stored as randint),
+  * the output: size, CRC-32 of the 8-bit image after the last resize (HWC bytes, before ToTensor),
+    per-channel sums of the normalised tensor, 64 normalised values at fixed positions, the boxes in
+    normalised cx,cy,w,h, and which input boxes (hence spans) survived.
+The C++ test replays the draws through our transforms and compares.
+
+Run from the repository root:
+  PYTHONPATH=/tmp/mdetr_ref .venv/bin/python tools/parity/images/make_transform_goldens.py
+(/tmp/mdetr_ref: a checkout of github.com/ashkamath/mdetr, commit ea09acc).
+"""
+import json
+import random
+import sys
+import zlib
+
+import numpy as np
+import torch
+import torchvision.transforms as TV
+from PIL import Image
+
+import datasets.transforms as RT  # the reference's transforms module
+from datasets.coco import make_coco_transforms
+
+SHARED = "../shared/data"
+OUT = "tests/data/grounding/transform_goldens.json"
+
+IMAGES = [
+    "flickr30k_entities/images/100652400.jpg",
+    "flickr30k_entities/images/1016887272.jpg",
+    "flickr30k_entities/images/101958970.jpg",
+    "flickr30k_entities/images/3359636318.jpg",
+    "flickr30k_entities/images/4945942737.jpg",
+    "flickr30k_entities/images/6338542128.jpg",
+    "flickr30k_entities/images/6959556104.jpg",
+    "flickr30k_entities/images/7162685234.jpg",
+    "gqa/images/n166008.jpg",
+    "gqa/images/n578564.jpg",
+    "vqav2/images/COCO_train2014_000000458752.jpg",
+    "vqav2/images/COCO_val2014_000000262148.jpg",
+    "vqav2/images/COCO_val2014_000000393225.jpg",
+    "coco/000000039769.png",
+]
+
+
+class Recorder:
+    """Stands in for the `random` module inside the reference's transforms and logs each draw."""
+
+    def __init__(self, seed):
+        self.rng = random.Random(seed)
+        self.draws = []
+
+    def random(self):
+        v = self.rng.random()
+        self.draws.append(["uniform", v])
+        return v
+
+    def choice(self, seq):
+        i = self.rng.randrange(len(seq))
+        self.draws.append(["choice", i])
+        return seq[i]
+
+    def randint(self, a, b):
+        v = self.rng.randint(a, b)
+        self.draws.append(["randint", v])
+        return v
+
+
+RECORDER = None
+_orig_get_params = TV.RandomCrop.get_params
+
+
+def recorded_get_params(img, output_size):
+    i, j, h, w = _orig_get_params(img, output_size)
+    RECORDER.draws.append(["randint", int(i)])
+    RECORDER.draws.append(["randint", int(j)])
+    return i, j, h, w
+
+
+TV.RandomCrop.get_params = staticmethod(recorded_get_params)
+
+
+def boxes_for(path, w, h):
+    """Real COCO boxes for the COCO image; elsewhere fixed fractions of the image (some at the edges)."""
+    if path.startswith("coco/"):
+        anns = json.load(open(f"{SHARED}/coco/coco_annotations_000000039769.txt"))
+        b = [a["bbox"] for a in anns]
+    else:
+        fr = [(0.1, 0.2, 0.3, 0.4), (0.5, 0.05, 0.45, 0.6), (0.0, 0.7, 0.25, 0.3), (0.8, 0.8, 0.2, 0.2)]
+        b = [[x * w, y * h, bw * w, bh * h] for x, y, bw, bh in fr]
+    t = torch.as_tensor(b, dtype=torch.float32).reshape(-1, 4)
+    t[:, 2:] += t[:, :2]
+    t[:, 0::2].clamp_(min=0, max=w)
+    t[:, 1::2].clamp_(min=0, max=h)
+    return t
+
+
+def sample_positions(c, h, w, n=64, seed=7):
+    g = random.Random(seed * 1000003 + h * 7919 + w)
+    return [[g.randrange(c), g.randrange(h), g.randrange(w)] for _ in range(n)]
+
+
+def run_case(path, train, seed):
+    global RECORDER
+    img = Image.open(f"{SHARED}/{path}").convert("RGB")
+    w, h = img.size
+    boxes = boxes_for(path, w, h)
+    n = len(boxes)
+    spans = [[[5 * k, 5 * k + 4]] for k in range(n)]
+    target = {"boxes": boxes, "labels": torch.arange(n), "iscrowd": torch.zeros(n, dtype=torch.int64),
+              "area": (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])}
+    pipeline = make_coco_transforms("train" if train else "val", cautious=True)
+    geometric, normalize = pipeline.transforms[0], pipeline.transforms[1]
+    RECORDER = Recorder(seed)
+    RT.random = RECORDER
+    out_img, out_t = geometric(img, target)
+    tensor, norm_t = normalize(out_img, out_t)
+    arr = np.asarray(out_img, dtype=np.uint8)
+    c, oh, ow = tensor.shape
+    pos = sample_positions(c, oh, ow)
+    kept = [int(i) for i in norm_t["labels"]]
+    return {
+        "image": path,
+        "train": train,
+        "seed": seed,
+        "boxes_in": boxes.tolist(),
+        "spans_in": spans,
+        "draws": RECORDER.draws,
+        "height": oh,
+        "width": ow,
+        "crc32": zlib.crc32(arr.tobytes()),
+        "channel_sums": tensor.double().sum(dim=(1, 2)).tolist(),
+        "positions": pos,
+        "values": [float(tensor[p[0], p[1], p[2]]) for p in pos],
+        "boxes_out": norm_t["boxes"].tolist(),
+        "kept": kept,
+    }
+
+
+def main():
+    cases = []
+    for k, path in enumerate(IMAGES):
+        cases.append(run_case(path, False, 0))
+        for s in range(3):
+            cases.append(run_case(path, True, 100 * k + s))
+    crops = sum(1 for c in cases if c["train"] and c["draws"][0][1] >= 0.5)
+    with open(OUT, "w") as f:
+        json.dump({"reference": "ashkamath/mdetr ea09acc datasets/transforms.py, make_coco_transforms cautious=True",
+                   "cases": cases}, f, separators=(",", ":"))
+    print(f"{len(cases)} cases ({crops} through the crop branch) -> {OUT}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
