@@ -15,10 +15,32 @@ double BoxIou(const BoxXyxy& a, const BoxXyxy& b) {
 PhraseRecall::PhraseRecall(std::vector<int> topk, double iou_threshold)
     : topk_(std::move(topk)), iou_threshold_(iou_threshold) {}
 
+std::vector<BoxXyxy> MergedBox(const std::vector<BoxXyxy>& boxes) {
+  if (boxes.size() <= 1) return boxes;
+  BoxXyxy m = boxes[0];
+  for (const auto& b : boxes) {
+    m[0] = std::min(m[0], b[0]);
+    m[1] = std::min(m[1], b[1]);
+    m[2] = std::max(m[2], b[2]);
+    m[3] = std::max(m[3], b[3]);
+  }
+  return {m};
+}
+
 void PhraseRecall::AddPhrase(const std::vector<BoxXyxy>& ranked, const std::vector<BoxXyxy>& truth,
                              const std::string& category) {
-  std::vector<std::string> cats = {"all"};
+  std::vector<std::string> cats;
   if (category != "all") cats.push_back(category);
+  AddPhrase(ranked, truth, cats);
+}
+
+void PhraseRecall::AddPhrase(const std::vector<BoxXyxy>& ranked, const std::vector<BoxXyxy>& truth,
+                             const std::vector<std::string>& categories) {
+  std::vector<std::string> cats = {"all"};
+  // The reference counts a phrase once per listed type, so a repeated type counts twice.
+  for (const auto& c : categories) {
+    if (c != "all") cats.push_back(c);
+  }
   for (const auto& c : cats) {
     auto& hits = hits_[c];
     hits.resize(topk_.size(), 0);

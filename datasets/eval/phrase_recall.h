@@ -1,6 +1,7 @@
-// Phrase-grounding Recall@k (the Flickr30k Entities protocol of the reference's flickr_eval.py,
-// "AnyBox"): for each phrase of a caption the model ranks its boxes; Recall@k counts the phrases
-// for which one of the top k boxes has IoU >= 0.5 with one of the phrase's ground-truth boxes.
+// Phrase-grounding Recall@k (the Flickr30k Entities protocol of the reference's flickr_eval.py):
+// for each phrase of a caption the model ranks its boxes; Recall@k counts the phrases for which
+// one of the top k boxes has IoU >= 0.5 with one of the phrase's ground-truth boxes ("any box"),
+// or with the one box enclosing them all under the merged-box protocol (MergedBox).
 // k = -1 is the upper bound (any box). Partial results merge across ranks.
 #pragma once
 
@@ -20,6 +21,10 @@ class PhraseRecall {
   // One phrase: the model's boxes best first, and the phrase's ground-truth boxes.
   void AddPhrase(const std::vector<BoxXyxy>& ranked, const std::vector<BoxXyxy>& truth,
                  const std::string& category = "all");
+  // The same, counted under "all" and under each of the phrase's categories (a Flickr30k phrase
+  // may have several types, e.g. "people" and "other").
+  void AddPhrase(const std::vector<BoxXyxy>& ranked, const std::vector<BoxXyxy>& truth,
+                 const std::vector<std::string>& categories);
   // Adds another evaluator's counts (same topk).
   void Merge(const PhraseRecall& other);
   // "R@1" -> recall in [0,1] (and "R@1/<category>" per category); "Upper" for k = -1.
@@ -37,5 +42,7 @@ class PhraseRecall {
 };
 
 double BoxIou(const BoxXyxy& a, const BoxXyxy& b);
+// The smallest box enclosing all of `boxes` (the reference's _merge_boxes); one box is unchanged.
+std::vector<BoxXyxy> MergedBox(const std::vector<BoxXyxy>& boxes);
 
 }  // namespace mdetr::eval
