@@ -2,7 +2,7 @@
 
 namespace mdetr::grounding {
 
-Batch Collate(std::vector<Sample> samples, int64_t pad_id) {
+Batch Collate(std::vector<Sample> samples, int64_t pad_id, bool pin_memory) {
   Batch b;
   const int64_t n = static_cast<int64_t>(samples.size());
   int64_t max_h = 0, max_w = 0, max_t = 0;
@@ -11,20 +11,33 @@ Batch Collate(std::vector<Sample> samples, int64_t pad_id) {
     max_w = std::max(max_w, s.image.size(2));
     max_t = std::max(max_t, s.encoding.size());
   }
-  b.images = torch::zeros({n, 3, max_h, max_w});
-  b.mask = torch::ones({n, max_h, max_w}, torch::kBool);
-  b.input_ids = torch::full({n, max_t}, pad_id, torch::kInt64);
-  b.attention_mask = torch::zeros({n, max_t}, torch::kInt64);
+  const auto opts = torch::TensorOptions().pinned_memory(pin_memory);
+  // Written once: each image into its corner, zeros only where it is padded.
+  b.images = torch::empty({n, 3, max_h, max_w}, opts.dtype(torch::kFloat32));
+  b.mask = torch::ones({n, max_h, max_w}, opts.dtype(torch::kBool));
+  b.input_ids = torch::full({n, max_t}, pad_id, opts.dtype(torch::kInt64));
+  b.attention_mask = torch::zeros({n, max_t}, opts.dtype(torch::kInt64));
   for (int64_t i = 0; i < n; ++i) {
     const auto& s = samples[static_cast<size_t>(i)];
     const int64_t h = s.image.size(1), w = s.image.size(2), t = s.encoding.size();
     b.images[i].narrow(1, 0, h).narrow(2, 0, w).copy_(s.image);
+    if (w < max_w) b.images[i].narrow(1, 0, h).narrow(2, w, max_w - w).zero_();
+    if (h < max_h) b.images[i].narrow(1, h, max_h - h).zero_();
     b.mask[i].narrow(0, 0, h).narrow(1, 0, w).fill_(false);
     b.input_ids[i].narrow(0, 0, t).copy_(torch::tensor(s.encoding.ids, torch::kInt64));
     b.attention_mask[i].narrow(0, 0, t).fill_(1);
   }
   b.samples = std::move(samples);
   return b;
+}
+
+Batch ToDevice(Batch batch, const torch::Device& device) {
+  if (device.is_cpu()) return batch;
+  batch.images = batch.images.to(device, /*non_blocking=*/true);
+  batch.mask = batch.mask.to(device, /*non_blocking=*/true);
+  batch.input_ids = batch.input_ids.to(device, /*non_blocking=*/true);
+  batch.attention_mask = batch.attention_mask.to(device, /*non_blocking=*/true);
+  return batch;
 }
 
 }  // namespace mdetr::grounding

@@ -21,6 +21,12 @@ struct Batch {
   int64_t skipped = 0;           // samples dropped because their image could not be read
 };
 
-Batch Collate(std::vector<Sample> samples, int64_t pad_id = 1);
+// pin_memory: allocate the batch tensors in page-locked memory, so that their copy to a GPU can run
+// asynchronously (only meaningful, and only allowed, when CUDA is available).
+Batch Collate(std::vector<Sample> samples, int64_t pad_id = 1, bool pin_memory = false);
+
+// The batch tensors (images, mask, input_ids, attention_mask) on `device`, copied without blocking
+// the host (asynchronous when the source is pinned). On the CPU it returns the batch unchanged.
+Batch ToDevice(Batch batch, const torch::Device& device);
 
 }  // namespace mdetr::grounding

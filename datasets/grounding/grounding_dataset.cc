@@ -79,7 +79,7 @@ Result<Sample> GroundingDataset::Get(int64_t index, std::mt19937_64& rng) const 
   }
 
   auto y = options_.train ? TrainTransform(x, options_.transforms, rng) : EvalTransform(x, options_.transforms);
-  s.image = Normalize(ToFloatChw(y.image));
+  s.image = NormalizedFloatChw(y.image);
   s.boxes = NormalizedCxcywh(y.boxes, y.image.size(0), y.image.size(1));
   s.tokens_positive = y.spans;
 

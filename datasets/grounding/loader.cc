@@ -1,5 +1,7 @@
 #include "datasets/grounding/loader.h"
 
+#include <torch/cuda.h>
+
 #include "common/log_line.h"
 
 namespace mdetr::grounding {
@@ -16,6 +18,7 @@ uint64_t SampleSeed(uint64_t seed, int64_t epoch, int64_t index) {
 Loader::Loader(std::shared_ptr<const GroundingDataset> dataset, LoaderOptions options)
     : dataset_(std::move(dataset)), options_(std::move(options)) {
   options_.sampler.dataset_size = dataset_->size();
+  pin_memory_ = options_.device.is_cuda() && torch::cuda::is_available();
 }
 
 Loader::~Loader() { Stop(); }
@@ -60,7 +63,7 @@ Batch Loader::BuildBatch(int64_t position) {
     samples.push_back(std::move(s).value());
   }
   skipped_ += skipped;
-  Batch b = samples.empty() ? Batch{} : Collate(std::move(samples));
+  Batch b = samples.empty() ? Batch{} : Collate(std::move(samples), /*pad_id=*/1, pin_memory_);
   b.epoch = epoch_;
   b.position = position;
   b.skipped = skipped;
@@ -99,7 +102,9 @@ std::optional<Batch> Loader::Next() {
     ++next_to_return_;
     cv_.notify_all();
     if (b.samples.empty()) continue;  // every sample of this batch was unreadable
-    return b;
+    if (!pin_memory_) return b;
+    lock.unlock();  // workers keep decoding while the copy is queued
+    return ToDevice(std::move(b), options_.device);
   }
 }
 

@@ -23,6 +23,10 @@ struct LoaderOptions {
   SamplerOptions sampler;
   int num_workers = 2;
   int prefetch = 4;  // batches decoded ahead
+  // Where the batches go. On a CUDA device (when CUDA is available) batches are collated in
+  // pinned memory and Next() hands them out already on the device, copied without blocking, so
+  // the copy overlaps the trainer's work. On the CPU nothing changes.
+  torch::Device device = torch::kCPU;
 };
 
 class Loader {
@@ -57,6 +61,7 @@ class Loader {
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::atomic<int64_t> skipped_{0};
+  bool pin_memory_ = false;
 };
 
 // The seed of one sample's augmentation.

@@ -57,9 +57,38 @@ inline uint8_t Clip8(int32_t v) {
   return static_cast<uint8_t>(std::clamp(s, 0, 255));
 }
 
-// One pass along rows (horizontal) of `rows` rows starting at input row `row0`.
+// One pass along rows (horizontal) of `rows` rows starting at input row `row0`. All channels of a
+// pixel are accumulated together (as PIL does), so the input is read once, in order.
+// Built for AVX2 as well as the baseline (picked at load time): AVX2 multiplies 8 int32 lanes in
+// one instruction where SSE2 needs shuffles, and these two loops are most of a sample's cost.
+#define MDETR_RESAMPLE_CLONES __attribute__((target_clones("avx2", "default")))
+
+MDETR_RESAMPLE_CLONES
+void Horizontal3(const uint8_t* in, int64_t width, int64_t row0, int64_t rows, const Coefficients& c,
+                 int64_t out_width, uint8_t* out) {
+  constexpr int kChannels = 3;
+  const int32_t half = 1 << (kPrecisionBits - 1);
+  for (int64_t y = 0; y < rows; ++y) {
+    const uint8_t* src = in + (row0 + y) * width * kChannels;
+    uint8_t* dst = out + y * out_width * kChannels;
+    for (int64_t xx = 0; xx < out_width; ++xx) {
+      const int32_t* k = &c.weights[static_cast<size_t>(xx * c.ksize)];
+      const uint8_t* p = src + c.first[static_cast<size_t>(xx)] * kChannels;
+      const int64_t n = c.count[static_cast<size_t>(xx)];
+      int32_t acc[kChannels];
+      for (int ch = 0; ch < kChannels; ++ch) acc[ch] = half;
+      for (int64_t x = 0; x < n; ++x, p += kChannels) {
+        const int32_t kx = k[x];
+        for (int ch = 0; ch < kChannels; ++ch) acc[ch] += static_cast<int32_t>(p[ch]) * kx;
+      }
+      for (int ch = 0; ch < kChannels; ++ch) dst[xx * kChannels + ch] = Clip8(acc[ch]);
+    }
+  }
+}
+
 void Horizontal(const uint8_t* in, int64_t width, int64_t channels, int64_t row0, int64_t rows,
                 const Coefficients& c, int64_t out_width, uint8_t* out) {
+  if (channels == 3) return Horizontal3(in, width, row0, rows, c, out_width, out);
   const int32_t half = 1 << (kPrecisionBits - 1);
   for (int64_t y = 0; y < rows; ++y) {
     const uint8_t* src = in + (row0 + y) * width * channels;
@@ -77,6 +106,7 @@ void Horizontal(const uint8_t* in, int64_t width, int64_t channels, int64_t row0
   }
 }
 
+MDETR_RESAMPLE_CLONES
 void Vertical(const uint8_t* in, int64_t width, int64_t channels, const Coefficients& c, int64_t row_shift,
               int64_t out_height, uint8_t* out) {
   const int32_t half = 1 << (kPrecisionBits - 1);

@@ -155,6 +155,27 @@ torch::Tensor Normalize(const torch::Tensor& image) {
   return (image - mean) / std;
 }
 
+torch::Tensor NormalizedFloatChw(const torch::Tensor& image_hwc) {
+  static constexpr float kMean[3] = {0.485f, 0.456f, 0.406f};
+  static constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
+  if (image_hwc.size(2) != 3) return Normalize(ToFloatChw(image_hwc));
+  const auto src = image_hwc.contiguous();
+  const int64_t h = src.size(0), w = src.size(1), channels = 3;
+  auto out = torch::empty({channels, h, w}, torch::kFloat32);
+  const uint8_t* in = src.data_ptr<uint8_t>();
+  float* o = out.data_ptr<float>();
+  // The 256 possible values per channel, computed as torch computes them.
+  float table[3][256];
+  for (int64_t ch = 0; ch < channels; ++ch) {
+    for (int v = 0; v < 256; ++v) table[ch][v] = (static_cast<float>(v) / 255.0f - kMean[ch]) / kStd[ch];
+  }
+  const int64_t plane = h * w;
+  for (int64_t i = 0; i < plane; ++i) {
+    for (int64_t ch = 0; ch < channels; ++ch) o[ch * plane + i] = table[ch][in[i * channels + ch]];
+  }
+  return out;
+}
+
 torch::Tensor NormalizedCxcywh(const torch::Tensor& b, int64_t height, int64_t width) {
   if (b.numel() == 0) return torch::zeros({0, 4});
   const auto u = b.unbind(1);

@@ -102,6 +102,9 @@ ImageWithBoxes EvalTransform(const ImageWithBoxes& in, const TransformOptions& o
 torch::Tensor ToFloatChw(const torch::Tensor& image_hwc);
 // ImageNet normalisation of a [3,H,W] image in [0,1].
 torch::Tensor Normalize(const torch::Tensor& image);
+// Normalize(ToFloatChw(image_hwc)) in one pass over the pixels, with the same float operations
+// (x / 255, then (x - mean) / std) and no intermediate tensors: the loader's hot path.
+torch::Tensor NormalizedFloatChw(const torch::Tensor& image_hwc);
 // xyxy pixels -> cx,cy,w,h divided by (w,h) of the image.
 torch::Tensor NormalizedCxcywh(const torch::Tensor& boxes_xyxy, int64_t height, int64_t width);
 

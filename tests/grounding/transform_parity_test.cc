@@ -76,7 +76,8 @@ TEST(TransformParityTest, MatchesReferenceOnRealImages) {
     const uLong crc = crc32(0L, bytes.data_ptr<uint8_t>(), static_cast<uInt>(bytes.numel()));
     EXPECT_EQ(crc, c["crc32"].get<uLong>()) << "8-bit image after resizing differs from PIL's";
 
-    const auto t = Normalize(ToFloatChw(out.image));
+    const auto t = NormalizedFloatChw(out.image);
+    EXPECT_TRUE(torch::equal(t, Normalize(ToFloatChw(out.image)))) << "the fused normalisation differs";
     const auto sums = t.to(torch::kFloat64).sum({1, 2});
     for (int ch = 0; ch < 3; ++ch) {
       // A sum over ~1e6 float32 values: compare it as a mean, to 1e-5.

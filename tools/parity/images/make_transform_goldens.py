@@ -13,6 +13,10 @@ cautious=True), the pipeline of every MDETR grounding dataset) on the real image
     normalised cx,cy,w,h, and which input boxes (hence spans) survived.
 The C++ test replays the draws through our transforms and compares.
 
+It also writes tests/data/grounding/real_images.json: the same images, boxes and spans as an MDETR
+annotation file (file_name relative to ../shared/data), for the dataset/loader tests and
+bench/loader.
+
 Run from the repository root:
   PYTHONPATH=/tmp/mdetr_ref .venv/bin/python tools/parity/images/make_transform_goldens.py
 (/tmp/mdetr_ref: a checkout of github.com/ashkamath/mdetr, commit ea09acc).
@@ -32,6 +36,8 @@ from datasets.coco import make_coco_transforms
 
 SHARED = "../shared/data"
 OUT = "tests/data/grounding/transform_goldens.json"
+ANNOTATIONS = "tests/data/grounding/real_images.json"
+PHRASES = ["a person", "the left thing", "something small", "the corner"]
 
 IMAGES = [
     "flickr30k_entities/images/100652400.jpg",
@@ -103,6 +109,38 @@ def boxes_for(path, w, h):
     return t
 
 
+def caption_and_spans(n):
+    words = [PHRASES[k % len(PHRASES)] for k in range(n)]
+    caption, spans = "", []
+    for k, p in enumerate(words):
+        if k:
+            caption += " and "
+        spans.append([[len(caption), len(caption) + len(p)]])
+        caption += p
+    return caption, spans
+
+
+def spans_for(n):
+    return caption_and_spans(n)[1]
+
+
+def write_annotations():
+    images, anns = [], []
+    for k, path in enumerate(IMAGES):
+        img = Image.open(f"{SHARED}/{path}")
+        w, h = img.size
+        boxes = boxes_for(path, w, h)
+        caption, spans = caption_and_spans(len(boxes))
+        images.append({"id": k + 1, "file_name": path, "width": w, "height": h, "caption": caption,
+                       "dataset_name": "real", "tokens_positive_eval": spans})
+        for b, s in zip(boxes.tolist(), spans):
+            bbox = [b[0], b[1], b[2] - b[0], b[3] - b[1]]
+            anns.append({"id": len(anns) + 1, "image_id": k + 1, "bbox": bbox, "area": bbox[2] * bbox[3],
+                         "iscrowd": 0, "category_id": 1, "tokens_positive": s})
+    with open(ANNOTATIONS, "w") as f:
+        json.dump({"images": images, "annotations": anns, "categories": [{"id": 1, "name": "object"}]}, f)
+
+
 def sample_positions(c, h, w, n=64, seed=7):
     g = random.Random(seed * 1000003 + h * 7919 + w)
     return [[g.randrange(c), g.randrange(h), g.randrange(w)] for _ in range(n)]
@@ -114,7 +152,7 @@ def run_case(path, train, seed):
     w, h = img.size
     boxes = boxes_for(path, w, h)
     n = len(boxes)
-    spans = [[[5 * k, 5 * k + 4]] for k in range(n)]
+    spans = spans_for(n)
     target = {"boxes": boxes, "labels": torch.arange(n), "iscrowd": torch.zeros(n, dtype=torch.int64),
               "area": (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])}
     pipeline = make_coco_transforms("train" if train else "val", cautious=True)
@@ -151,6 +189,7 @@ def main():
         cases.append(run_case(path, False, 0))
         for s in range(3):
             cases.append(run_case(path, True, 100 * k + s))
+    write_annotations()
     crops = sum(1 for c in cases if c["train"] and c["draws"][0][1] >= 0.5)
     with open(OUT, "w") as f:
         json.dump({"reference": "ashkamath/mdetr ea09acc datasets/transforms.py, make_coco_transforms cautious=True",
