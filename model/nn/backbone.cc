@@ -4,6 +4,13 @@ namespace mdetr::model {
 
 BackboneImpl::BackboneImpl(const std::string& name, bool train_backbone, bool return_interm_layers, bool dilation)
     : return_interm_layers_(return_interm_layers) {
+  if (IsEfficientNetName(name)) {
+    // The reference's TimmBackbone trains every parameter (train_backbone and dilation are not
+    // used); gradients of the whole backbone also count in the clipped gradient norm.
+    effnet_ = register_module("body", EfficientNet(EfficientNetSpecFor(name)));
+    num_channels_ = effnet_->channels().back();
+    return;
+  }
   body_ = register_module("body", ResNet(ResNetSpecFor(name), dilation));
   num_channels_ = body_->channels().back();
   // The reference trains only layer2..layer4 of a ResNet (and nothing when lr_backbone is 0).
@@ -18,7 +25,9 @@ BackboneImpl::BackboneImpl(const std::string& name, bool train_backbone, bool re
 
 std::vector<NestedTensor> BackboneImpl::forward(const NestedTensor& input) {
   std::vector<NestedTensor> out;
-  for (auto& feature : body_->forward(input.tensors, return_interm_layers_)) {
+  auto features = body_ ? body_->forward(input.tensors, return_interm_layers_)
+                       : effnet_->forward(input.tensors, return_interm_layers_);
+  for (auto& feature : features) {
     auto mask = torch::nn::functional::interpolate(
                     input.mask.unsqueeze(0).to(torch::kFloat32),
                     torch::nn::functional::InterpolateFuncOptions()

@@ -1,5 +1,6 @@
 // The image side of MDETR: the CNN wrapped as `backbone.0.body`, joined with the position encoding
-// (`backbone.1`) exactly as the reference's Joiner, so keys read backbone.0.body.layer1.0.conv1.weight.
+// (`backbone.1`) exactly as the reference's Joiner, so keys read backbone.0.body.layer1.0.conv1.weight
+// (torchvision ResNet) or backbone.0.body.blocks.0.0.conv_dw.weight (timm EfficientNet, "timm_*").
 #pragma once
 
 #include <torch/torch.h>
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "model/nn/efficientnet.h"
 #include "model/nn/nested_tensor.h"
 #include "model/nn/position_encoding.h"
 #include "model/nn/resnet.h"
@@ -19,10 +21,11 @@ class BackboneImpl : public torch::nn::Module {
   // One (feature, mask) per returned level; masks are the image mask resized (nearest) to each level.
   std::vector<NestedTensor> forward(const NestedTensor& input);
   int64_t num_channels() const { return num_channels_; }
-  std::vector<int64_t> level_channels() const { return body_->channels(); }
+  std::vector<int64_t> level_channels() const { return body_ ? body_->channels() : effnet_->channels(); }
 
  private:
-  ResNet body_{nullptr};
+  ResNet body_{nullptr};             // set for a ResNet
+  EfficientNet effnet_{nullptr};     // set for a timm EfficientNet (also registered as "body")
   bool return_interm_layers_;
   int64_t num_channels_;
 };

@@ -31,6 +31,11 @@ CONFIGS = {
     "tiny": dict(backbone="resnet18", hidden_dim=64, nheads=4, enc_layers=2, dec_layers=2, dim_feedforward=128,
                  num_queries=16, text=dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
                                            intermediate_size=128), image_short_side=128, image_max_size=200),
+    # The tiny transformer on EfficientNet-B3 (the paper's best backbone family), CPU-sized images.
+    "b3_tiny": dict(backbone="timm_tf_efficientnet_b3_ns", hidden_dim=64, nheads=4, enc_layers=2, dec_layers=2,
+                    dim_feedforward=128, num_queries=16, text=dict(hidden_size=64, num_hidden_layers=2,
+                                                                   num_attention_heads=4, intermediate_size=128),
+                    image_short_side=128, image_max_size=200),
     "r101": dict(backbone="resnet101", hidden_dim=256, nheads=8, enc_layers=6, dec_layers=6, dim_feedforward=2048,
                  num_queries=100, text=dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
                                             intermediate_size=3072), image_short_side=800, image_max_size=1333),
@@ -258,6 +263,10 @@ def main():
             original = getattr(torchvision.models, arch)
             setattr(torchvision.models, arch,
                     lambda *a, _f=original, pretrained=False, **kw: _f(*a, weights=None, **kw))
+        # Same for timm (TimmBackbone asks for the Noisy-Student weights).
+        import models.backbone as ref_backbone
+        real_create = ref_backbone.create_model
+        ref_backbone.create_model = lambda *a, **kw: real_create(*a, **{**kw, "pretrained": False})
         model, _, _, _, _ = build_model(args)
         tokenizer = model.transformer.tokenizer
 
