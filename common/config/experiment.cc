@@ -62,6 +62,11 @@ void ParseModel(Object& o, ModelConfig* m) {
   o.Optional("split_qa_heads", &m->split_qa_heads);
   o.Optional("predict_final", &m->predict_final);
   o.Optional("init_checkpoint", &m->init_checkpoint);
+  o.Optional("frozen_weights", &m->frozen_weights);
+  o.Check(m->frozen_weights.empty() || m->masks, "frozen_weights", "is for segmentation only: set masks: true");
+  // The mask head's group norms (8 groups) run over hidden_dim + nheads and hidden_dim / 16 channels.
+  o.Check(!m->masks || (m->hidden_dim % 128 == 0 && (m->hidden_dim + m->nheads) % 8 == 0), "hidden_dim",
+          "with masks, hidden_dim must be a multiple of 128 and hidden_dim + nheads a multiple of 8");
   o.Check(m->hidden_dim > 0 && m->nheads > 0 && m->hidden_dim % m->nheads == 0, "nheads",
           "hidden_dim must be a positive multiple of nheads");
   o.Check(m->hidden_dim % 2 == 0, "hidden_dim", "must be even (sine position encoding splits it in two)");
@@ -145,6 +150,7 @@ void ParseRun(Object& o, RunConfig* r) {
   o.Optional("seed", &r->seed);
   o.Choice("device", &r->device, {"cpu", "cuda"});
   o.Choice("precision", &r->precision, {"fp32", "bf16"});
+  o.Optional("channels_last", &r->channels_last);
   o.Optional("threads", &r->threads);
   o.Optional("deterministic", &r->deterministic);
   o.Optional("checkpoint_every_steps", &r->checkpoint_every_steps);

@@ -49,6 +49,9 @@ struct ModelConfig {
   bool split_qa_heads = true;
   bool predict_final = false;
   std::string init_checkpoint;    // weights to start from (.pth or our safetensors)
+  // Segmentation second stage (the reference's --frozen_weights): detector weights to load and
+  // freeze, so only the mask head trains. Needs masks.
+  std::string frozen_weights;
 };
 
 struct LossConfig {
@@ -97,7 +100,8 @@ struct RunConfig {
   std::string kind = "finetune";  // pretrain | finetune | evaluate | predict
   int seed = 42;
   std::string device = "cpu";     // cpu | cuda
-  std::string precision = "fp32"; // fp32 | bf16
+  std::string precision = "fp32"; // fp32 | bf16 (autocast of the model's forward; losses stay fp32)
+  bool channels_last = false;     // NHWC images and backbone weights (faster convolutions on GPUs)
   int threads = 0;                // intra-op threads; 0 = one per core
   bool deterministic = true;
   int checkpoint_every_steps = 0; // 0 = only at epoch ends

@@ -4,6 +4,16 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <cstdlib>
+#include <map>
+
+#if MDETR_HAS_CUDA && defined(USE_C10D_NCCL)
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#define MDETR_HAS_NCCL 1
+#else
+#define MDETR_HAS_NCCL 0
+#endif
+
 namespace mdetr::trainer {
 namespace {
 
@@ -15,6 +25,9 @@ class SingleProcess final : public Collective {
   Result<std::vector<double>> AllReduceSum(const std::vector<double>& v) override { return v; }
   Status Barrier() override { return Status::Ok(); }
   Status Broadcast(std::vector<torch::Tensor>&, int) override { return Status::Ok(); }
+  Waiter StartAllReduceSum(torch::Tensor) override {
+    return [] { return Status::Ok(); };
+  }
 };
 
 class C10dGroup final : public Collective {
@@ -60,6 +73,13 @@ class C10dGroup final : public Collective {
       }
     });
   }
+  Waiter StartAllReduceSum(torch::Tensor flat) override {
+    std::vector<torch::Tensor> tensors = {std::move(flat)};
+    c10::intrusive_ptr<c10d::Work> work;
+    Status started = Guard("all-reduce", [&] { work = group_->allreduce(tensors); });
+    if (!started.ok()) return [started] { return started; };
+    return [this, work] { return Guard("all-reduce", [&] { work->wait(); }); };
+  }
   bool device_cuda_ = false;
 
  private:
@@ -97,7 +117,22 @@ Result<std::unique_ptr<Collective>> Connect(const RendezvousOptions& o) {
     auto tcp = c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
     auto store = c10::make_intrusive<c10d::PrefixStore>("mdetr", tcp);
     if (o.backend == "nccl") {
-      return UnimplementedError("the nccl backend needs a CUDA build and a GPU (use gloo on CPU)");
+#if MDETR_HAS_NCCL
+      if (!torch::cuda::is_available()) {
+        return FailedPreconditionError("the nccl backend needs a visible GPU (use gloo on CPU)");
+      }
+      // A blocking wait turns a hung or failed collective into an exception after the timeout,
+      // which fails the task with a reason; without it NCCL's watchdog aborts the process.
+      setenv("TORCH_NCCL_BLOCKING_WAIT", "1", /*overwrite=*/0);
+      auto opts = c10d::ProcessGroupNCCL::Options::create();
+      opts->timeout = o.timeout;
+      auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, o.rank, o.world_size, opts);
+      auto group = std::make_unique<C10dGroup>(pg, o.rank, o.world_size);
+      group->device_cuda_ = true;
+      return std::unique_ptr<Collective>(std::move(group));
+#else
+      return UnimplementedError("the nccl backend needs a CUDA build of mdetr (configure with MDETR_CUDA=ON)");
+#endif
     }
     auto opts = c10d::ProcessGroupGloo::Options::create();
     opts->timeout = o.timeout;
@@ -108,31 +143,6 @@ Result<std::unique_ptr<Collective>> Connect(const RendezvousOptions& o) {
     return UnavailableError("rendezvous at " + o.master_addr + ":" + std::to_string(o.master_port) + " as rank " +
                             std::to_string(o.rank) + "/" + std::to_string(o.world_size) + " failed: " + e.what());
   }
-}
-
-Status AllReduceGradients(Collective& collective, const std::vector<torch::Tensor>& params) {
-  if (collective.world_size() <= 1) return Status::Ok();
-  // Every rank must contribute the same buffer: a parameter unused on this rank's batch (an
-  // optional head, the pooler) takes part with a zero gradient, as DDP's find_unused_parameters.
-  std::vector<torch::Tensor> grads;
-  for (auto p : params) {
-    if (!p.requires_grad()) continue;
-    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-    grads.push_back(p.grad());
-  }
-  if (grads.empty()) return Status::Ok();
-  std::vector<torch::Tensor> flat = {torch::cat([&] {
-    std::vector<torch::Tensor> v;
-    for (const auto& g : grads) v.push_back(g.reshape(-1));
-    return v;
-  }())};
-  MDETR_RETURN_IF_ERROR(collective.AllReduceMean(flat));
-  int64_t offset = 0;
-  for (auto& g : grads) {
-    g.copy_(flat[0].narrow(0, offset, g.numel()).view_as(g));
-    offset += g.numel();
-  }
-  return Status::Ok();
 }
 
 }  // namespace mdetr::trainer

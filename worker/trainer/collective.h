@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,7 +21,7 @@ struct RendezvousOptions {
   int world_size = 1;
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
-  std::string backend = "gloo";  // gloo | nccl
+  std::string backend = "gloo";  // gloo | nccl (NCCL needs a CUDA build; uses CUDA device 0 of the rank)
   std::chrono::milliseconds timeout{60000};
 };
 
@@ -35,14 +36,16 @@ class Collective {
   virtual Result<std::vector<double>> AllReduceSum(const std::vector<double>& values) = 0;
   virtual Status Barrier() = 0;
   virtual Status Broadcast(std::vector<torch::Tensor>& tensors, int root) = 0;
+  // Starts summing `flat` over ranks in place and returns at once; the returned function waits for
+  // the result (within the watchdog deadline). Every rank must start the same reductions in the
+  // same order. Errors in starting are reported by the waiter.
+  using Waiter = std::function<Status()>;
+  virtual Waiter StartAllReduceSum(torch::Tensor flat) = 0;
 };
 
 // World size 1: every operation is the identity.
 std::unique_ptr<Collective> MakeSingleProcess();
 // Connects to the other ranks (rank 0 hosts the TCP store at master_addr:master_port).
 Result<std::unique_ptr<Collective>> Connect(const RendezvousOptions& options);
-
-// Averages the gradients of `params` over ranks in one flattened bucket.
-Status AllReduceGradients(Collective& collective, const std::vector<torch::Tensor>& params);
 
 }  // namespace mdetr::trainer

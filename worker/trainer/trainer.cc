@@ -15,7 +15,10 @@
 #include "model/objective/set_criterion.h"
 #include "model/text/positive_map.h"
 #include "worker/trainer/checkpoint.h"
+#include "worker/trainer/device_memory.h"
 #include "worker/trainer/event_log.h"
+#include "worker/trainer/gradient_buckets.h"
+#include "worker/trainer/precision.h"
 
 namespace mdetr::trainer {
 namespace fs = std::filesystem;
@@ -46,7 +49,9 @@ class Task {
   Status Resume();
   std::vector<objective::Target> Targets(const grounding::Batch& b) const;
   model::NestedTensor Images(const grounding::Batch& b) const {
-    return {b.images.to(device_), b.mask.to(device_)};
+    auto images = b.images.to(device_);
+    if (cfg_.run.channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
+    return {images, b.mask.to(device_)};
   }
   model::TextBatch Text(const grounding::Batch& b) const {
     return {b.input_ids.to(device_), b.attention_mask.to(device_)};
@@ -64,6 +69,7 @@ class Task {
   std::unique_ptr<objective::SetCriterion> criterion_;
   std::map<std::string, double> weights_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<GradientBuckets> buckets_;
   std::unique_ptr<objective::ModelEma> ema_;
   TrainingPosition at_;
   std::map<std::string, double> last_metrics_;
@@ -152,6 +158,10 @@ Status Task::Setup() {
   model_->to(device_);
   eval_model_ = model::Mdetr(cfg_.model, false);
   eval_model_->to(device_);
+  if (cfg_.run.channels_last) {
+    ToChannelsLast(*model_);
+    ToChannelsLast(*eval_model_);
+  }
   eval_model_->eval();
   auto copts = objective::CriterionOptionsFrom(cfg_.model, cfg_.loss);
   Collective* coll_ptr = coll_.get();
@@ -162,6 +172,7 @@ Status Task::Setup() {
   criterion_ = std::make_unique<objective::SetCriterion>(copts);
   weights_ = objective::WeightDict(cfg_.model, cfg_.loss);
   optimizer_ = objective::MakeOptimizer(objective::SplitParameters(*model_), cfg_.optim);
+  buckets_ = std::make_unique<GradientBuckets>(*coll_, model_->parameters());
   if (cfg_.optim.ema) ema_ = std::make_unique<objective::ModelEma>(*model_);
   // Every rank starts from rank 0's weights.
   auto params = model::NamedStateDict(*model_);
@@ -260,7 +271,12 @@ Result<std::map<std::string, double>> Task::Evaluate(model::Mdetr& model) {
   eval::PhraseRecall recall;
   val_loader_->Start(0, 0);
   while (auto batch = val_loader_->Next()) {
-    auto out = model->forward(Images(*batch), Text(*batch));
+    model::MdetrOutputs out;
+    {
+      AutocastScope autocast(device_, cfg_.run.precision == "bf16");
+      out = model->forward(Images(*batch), Text(*batch));
+    }
+    out = ToFloat32(std::move(out));
     const auto prob = out.logits().softmax(-1).cpu();    // [B,Q,256]
     const auto boxes = out.boxes().cpu();                // [B,Q,4]
     for (size_t i = 0; i < batch->samples.size(); ++i) {
@@ -310,7 +326,6 @@ Result<std::map<std::string, double>> Task::Evaluate(model::Mdetr& model) {
 Status Task::Train() {
   const int64_t per_epoch = train_loader_->batches_per_epoch();
   const int64_t total_steps = per_epoch * cfg_.optim.epochs;
-  const auto params = model_->parameters();
   const int accum = cfg_.optim.grad_accumulation;
   auto t_start = Clock::now();
   int64_t images_seen = 0;
@@ -324,7 +339,12 @@ Status Task::Train() {
     model_->train();
     while (auto batch = train_loader_->Next()) {
       const int64_t curr_step = at_.epoch * per_epoch + batch->position;
-      auto out = model_->forward(Images(*batch), Text(*batch));
+      model::MdetrOutputs out;
+      {
+        AutocastScope autocast(device_, cfg_.run.precision == "bf16");
+        out = model_->forward(Images(*batch), Text(*batch));
+      }
+      out = ToFloat32(std::move(out));
       std::vector<text::Encoding> encodings;
       for (const auto& s : batch->samples) encodings.push_back(s.encoding);
       auto crit = (*criterion_)(out, Targets(*batch), encodings);
@@ -336,10 +356,12 @@ Status Task::Train() {
         return InternalError(failure_.message);
       }
       if (micro == 0) optimizer_->zero_grad();
+      // Only the last micro-batch's backward communicates (DDP's no_sync for the others).
+      buckets_->BeginBackward(micro + 1 == accum);
       (accum > 1 ? total / accum : total).backward();
       if (++micro < accum) continue;
       micro = 0;
-      MDETR_RETURN_IF_ERROR(AllReduceGradients(*coll_, params));
+      MDETR_RETURN_IF_ERROR(buckets_->FinishBackward());
       const double grad_norm = objective::ClipGradNorm(*model_, cfg_.optim.clip_max_norm);
       optimizer_->step();
       objective::AdjustLearningRate(*optimizer_, cfg_.optim, static_cast<int>(at_.epoch), curr_step, total_steps);
@@ -356,6 +378,12 @@ Status Task::Train() {
                           {"eta_s", elapsed / std::max(steps_done, 1.0) * static_cast<double>(total_steps - at_.step)},
                           {"lr", objective::CurrentLearningRates(*optimizer_)},
                           {"skipped_samples", train_loader_->skipped_samples()}};
+        if (auto mem = ReadDeviceMemory(device_)) {
+          ev["gpu_mem_allocated_mb"] = mem->allocated_mb;
+          ev["gpu_mem_peak_mb"] = mem->peak_allocated_mb;
+          ev["gpu_mem_reserved_mb"] = mem->reserved_mb;
+          ResetPeakDeviceMemory(device_);
+        }
         for (const auto& [k, v] : crit->losses) {
           if (k.find('_', 5) == std::string::npos || k == "loss_contrastive_align" || k == "cardinality_error") {
             ev[k] = v.item<double>();
