@@ -22,6 +22,7 @@
 
 #include "cli/cluster_client.h"
 #include "cli/plot.h"
+#include "cli/sweep_file.h"
 #include "cli/table.h"
 #include "common/config/experiment.h"
 #include "common/config/reader.h"
@@ -211,45 +212,68 @@ int RunSubmit(const SubmitOptions& o) {
   return 0;
 }
 
-int RunSweep(const std::string& file, const std::string& coordinator, bool json_out) {
-  // name, base (a config), set (overrides), grid: {key: [values]}, max_concurrent, priority, after
-  auto doc = config::Document::Load(file);
-  if (!doc.ok()) return Fail(doc.status());
-  config::Errors errors;
-  config::Object top(*doc, &errors);
-  std::string name, base, after;
-  std::vector<std::string> sets;
-  int max_concurrent = 0, priority = 0;
-  top.Required("name", &name);
-  top.Required("base", &base);
-  top.Optional("set", &sets);
-  top.Optional("max_concurrent", &max_concurrent);
-  top.Optional("priority", &priority);
-  top.Optional("after", &after);
-  auto grid = top.Raw("grid");
-  top.Finish();
-  if (!grid || !grid->IsMap()) errors.Add(doc->Locate(doc->root(), "grid"), "grid", "expected a mapping of key -> list of values");
-  if (!errors.empty()) return Fail(errors.ToStatus());
-  wire::SubmitSweep req;
-  req.name = name;
-  auto yaml = EffectiveYaml((fs::path(file).parent_path() / base).string());
-  if (!yaml.ok()) return Fail(yaml.status());
-  req.config_yaml = *yaml;
-  req.overrides = sets;
-  if (!after.empty()) req.overrides.push_back("@after=" + after);
-  for (const auto& kv : *grid) {
-    wire::SweepAxis axis;
-    axis.key = kv.first.as<std::string>();
-    for (const auto& v : kv.second) axis.values.push_back(v.as<std::string>());
-    req.axes.push_back(axis);
+// The trial table: one row per trial, one column per swept key.
+void PrintTrials(const coordinator::SweepPlan& plan) {
+  std::vector<std::string> header = {"TRIAL"};
+  if (!plan.trials.empty()) {
+    for (const auto& [k, v] : plan.trials.front().params) header.push_back(k);
   }
-  req.search = "grid";
-  req.max_concurrent = max_concurrent;
-  req.priority = priority;
-  auto reply = Ask<wire::SubmitReply>(coordinator, req);
+  Table t(header);
+  for (const auto& trial : plan.trials) {
+    std::vector<std::string> row = {trial.id};
+    for (const auto& [k, v] : trial.params) row.push_back(v);
+    t.Add(row);
+  }
+  t.Print();
+}
+
+json TrialsJson(const coordinator::SweepPlan& plan) {
+  json arr = json::array();
+  for (const auto& trial : plan.trials) {
+    json params = json::object();
+    for (const auto& [k, v] : trial.params) params[k] = v;
+    arr.push_back({{"trial_id", trial.id}, {"params", params}});
+  }
+  return arr;
+}
+
+int RunSweep(const std::string& file, const std::string& coordinator, bool json_out, bool dry_run) {
+  auto req = ReadSweepFile(file);
+  if (!req.ok()) return Fail(req.status());
+  // The coordinator expands the sweep the same way (coordinator/daemon/sweep_plan.h); expanding it
+  // here too checks it before anything is sent and names the trials a dry run would create.
+  auto plan = coordinator::PlanSweep(*req);
+  if (!plan.ok()) return Fail(plan.status().WithContext(file));
+  std::vector<std::string> planned;
+  for (const auto& trial : plan->trials) planned.push_back(trial.id);
+  std::string summary = std::to_string(plan->trials.size()) + " trials";
+  if (req->random_samples > 0) {
+    summary += ": " + std::to_string(plan->grid_points) + " grid points x " + std::to_string(req->random_samples) +
+               " samples, seed " + std::to_string(req->random_seed);
+    if (plan->repeated > 0) summary += ", " + std::to_string(plan->repeated) + " repeated draws run once";
+  }
+  if (dry_run) {
+    if (auto s = CheckTrialConfigs(*req, *plan); !s.ok()) return Fail(s.WithContext(file));
+    if (json_out) {
+      std::cout << json{{"sweep_id", plan->sweep_id}, {"dry_run", true}, {"trials", planned},
+                        {"trial_params", TrialsJson(*plan)}}.dump() << "\n";
+    } else {
+      std::cout << plan->sweep_id << " (" << summary << "; dry run, nothing submitted)\n";
+      PrintTrials(*plan);
+    }
+    return 0;
+  }
+  auto reply = Ask<wire::SubmitReply>(coordinator, *req);
   if (!reply.ok()) return Fail(reply.status());
+  // Values are shown only when the coordinator named the trials we expanded (same build).
+  const bool same = reply->job_id == plan->sweep_id && reply->trial_ids == planned;
   if (json_out) {
-    std::cout << json{{"sweep_id", reply->job_id}, {"trials", reply->trial_ids}}.dump() << "\n";
+    json out{{"sweep_id", reply->job_id}, {"trials", reply->trial_ids}};
+    if (same) out["trial_params"] = TrialsJson(*plan);
+    std::cout << out.dump() << "\n";
+  } else if (same) {
+    std::cout << reply->job_id << " (" << summary << ")\n";
+    PrintTrials(*plan);
   } else {
     std::cout << reply->job_id << " (" << reply->trial_ids.size() << " trials)\n";
     for (const auto& t : reply->trial_ids) std::cout << "  " << t << "\n";
@@ -506,10 +530,13 @@ void AddClusterCommands(CLI::App& app, int* exit_code) {
   submit->callback([=] { *exit_code = RunSubmit(*so); });
 
   auto sweep_file = std::make_shared<std::string>();
-  auto* sweep = app.add_subcommand("sweep", "Submit a grid sweep (each trial once, even if resubmitted)");
-  sweep->add_option("file", *sweep_file, "Sweep YAML: name, base, set, grid, max_concurrent")->required();
+  auto dry_run = std::make_shared<bool>(false);
+  auto* sweep = app.add_subcommand(
+      "sweep", "Submit a sweep: grid and/or seeded random search (each trial once, even if resubmitted)");
+  sweep->add_option("file", *sweep_file, "Sweep YAML: name, base, set, grid, random, max_concurrent")->required();
+  sweep->add_flag("--dry-run", *dry_run, "Print the trials (id and values) without submitting");
   add_common(sweep);
-  sweep->callback([=] { *exit_code = RunSweep(*sweep_file, *coordinator, *json_out); });
+  sweep->callback([=] { *exit_code = RunSweep(*sweep_file, *coordinator, *json_out, *dry_run); });
 
   auto job = std::make_shared<std::string>();
   auto watch = std::make_shared<bool>(false);

@@ -27,6 +27,17 @@ void Write(s::SweepAxis::Builder b, const SweepAxis& v) {
 }
 SweepAxis Read(s::SweepAxis::Reader r) { return SweepAxis{Str(r.getKey()), ReadStrings(r.getValues())}; }
 
+void Write(s::RandomParam::Builder b, const RandomParam& v) {
+  b.setKey(Text(v.key));
+  b.setDistribution(Text(v.distribution));
+  b.setLow(v.low);
+  b.setHigh(v.high);
+  WriteStrings(b.initChoices(Size(v.choices.size())), v.choices);
+}
+RandomParam Read(s::RandomParam::Reader r) {
+  return RandomParam{Str(r.getKey()), Str(r.getDistribution()), r.getLow(), r.getHigh(), ReadStrings(r.getChoices())};
+}
+
 void Write(s::SubmitSweep::Builder b, const SubmitSweep& v) {
   b.setName(Text(v.name));
   b.setConfigYaml(Text(v.config_yaml));
@@ -36,6 +47,9 @@ void Write(s::SubmitSweep::Builder b, const SubmitSweep& v) {
   b.setMaxTrials(v.max_trials);
   b.setMaxConcurrent(v.max_concurrent);
   b.setPriority(v.priority);
+  b.setRandomSamples(v.random_samples);
+  b.setRandomSeed(v.random_seed);
+  WriteList(b.initRandomSpace(Size(v.random_space.size())), v.random_space);
 }
 SubmitSweep Read(s::SubmitSweep::Reader r) {
   return SubmitSweep{Str(r.getName()),
@@ -45,7 +59,10 @@ SubmitSweep Read(s::SubmitSweep::Reader r) {
                      Str(r.getSearch()),
                      r.getMaxTrials(),
                      r.getMaxConcurrent(),
-                     r.getPriority()};
+                     r.getPriority(),
+                     r.getRandomSamples(),
+                     r.getRandomSeed(),
+                     ReadList<RandomParam>(r.getRandomSpace())};
 }
 
 void Write(s::SubmitReply::Builder b, const SubmitReply& v) {

@@ -59,6 +59,8 @@ void Write(s::SubmitJob::Builder b, const SubmitJob& v);
 SubmitJob Read(s::SubmitJob::Reader r);
 void Write(s::SweepAxis::Builder b, const SweepAxis& v);
 SweepAxis Read(s::SweepAxis::Reader r);
+void Write(s::RandomParam::Builder b, const RandomParam& v);
+RandomParam Read(s::RandomParam::Reader r);
 void Write(s::SubmitSweep::Builder b, const SubmitSweep& v);
 SubmitSweep Read(s::SubmitSweep::Reader r);
 void Write(s::SubmitReply::Builder b, const SubmitReply& v);

@@ -235,10 +235,22 @@ struct SubmitSweep {
   configYaml @1 :Text;
   overrides @2 :List(Text);
   axes @3 :List(SweepAxis);
-  search @4 :Text;             # "grid" | "random"
+  search @4 :Text;             # "grid" | "random" | "grid+random"
   maxTrials @5 :Int32;
   maxConcurrent @6 :Int32;
   priority @7 :Int32;
+  randomSamples @8 :Int32;     # trials drawn from randomSpace (per grid point); 0: no random search
+  randomSeed @9 :UInt64;
+  randomSpace @10 :List(RandomParam);
+}
+
+# One dimension of a random search space.
+struct RandomParam {
+  key @0 :Text;
+  distribution @1 :Text;       # "uniform" | "log_uniform" | "int_uniform" | "choice"
+  low @2 :Float64;             # bounds of the numeric distributions (inclusive)
+  high @3 :Float64;
+  choices @4 :List(Text);      # the values of "choice", as YAML scalars
 }
 
 struct SubmitReply {

@@ -205,17 +205,32 @@ struct SweepAxis {
   auto Tie() const { return std::tie(key, values); }
 };
 
+// One dimension of a random search space: a numeric distribution over [low, high], or a choice.
+struct RandomParam {
+  std::string key;
+  std::string distribution;  // "uniform" | "log_uniform" | "int_uniform" | "choice"
+  double low = 0;
+  double high = 0;
+  std::vector<std::string> choices;
+  auto Tie() const { return std::tie(key, distribution, low, high, choices); }
+};
+
 struct SubmitSweep {
   std::string name;
   std::string config_yaml;
   std::vector<std::string> overrides;
   std::vector<SweepAxis> axes;
-  std::string search;  // "grid" | "random"
+  std::string search;  // "grid" | "random" | "grid+random"
   int32_t max_trials = 0;
   int32_t max_concurrent = 0;
   int32_t priority = 0;
+  // Seeded random search, crossed with the grid: every grid point gets the same samples.
+  int32_t random_samples = 0;
+  uint64_t random_seed = 0;
+  std::vector<RandomParam> random_space;
   auto Tie() const {
-    return std::tie(name, config_yaml, overrides, axes, search, max_trials, max_concurrent, priority);
+    return std::tie(name, config_yaml, overrides, axes, search, max_trials, max_concurrent, priority, random_samples,
+                    random_seed, random_space);
   }
 };
 

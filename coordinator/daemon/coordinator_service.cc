@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "common/store/keys.h"
 #include "coordinator/daemon/snapshot_json.h"
+#include "coordinator/daemon/sweep_plan.h"
 
 namespace mdetr::coordinator {
 namespace fs = std::filesystem;
@@ -36,20 +37,6 @@ sch::Outcome OutcomeOf(wire::ExitClass c) {
   }
 }
 
-
-// "a=1", "b=x" from one point of a grid.
-void GridPoints(const std::vector<wire::SweepAxis>& axes, size_t i, std::vector<std::string>* current,
-                std::vector<std::vector<std::string>>* out) {
-  if (i == axes.size()) {
-    out->push_back(*current);
-    return;
-  }
-  for (const auto& v : axes[i].values) {
-    current->push_back(axes[i].key + "=" + v);
-    GridPoints(axes, i + 1, current, out);
-    current->pop_back();
-  }
-}
 
 }  // namespace
 
@@ -217,39 +204,34 @@ wire::Body CoordinatorService::OnSubmitSweep(const std::string& sender, uint64_t
     const auto& sweep = jobs_[*seen];
     return wire::SubmitReply{*seen, sweep.value("trials", std::vector<std::string>{})};
   }
-  if (req.search != "grid" && !req.search.empty()) {
-    return ErrorBody(UnimplementedError("sweep search '" + req.search + "': only grid is supported"));
-  }
-  std::vector<std::vector<std::string>> points;
-  std::vector<std::string> current;
-  GridPoints(req.axes, 0, &current, &points);
-  if (req.max_trials > 0 && static_cast<int>(points.size()) > req.max_trials) points.resize(static_cast<size_t>(req.max_trials));
-  // The sweep's id and each trial's id derive from their content, so resubmitting the same sweep
-  // (or retrying after a coordinator restart) names the same trials: each runs exactly once.
-  std::string sweep_key = req.name + "\n" + req.config_yaml;
-  for (const auto& o : req.overrides) sweep_key += "\n" + o;
-  for (const auto& a : req.axes) {
-    sweep_key += "\n" + a.key;
-    for (const auto& v : a.values) sweep_key += "," + v;
-  }
-  const std::string sweep_id = StableId("sweep", sweep_key);
+  // Trials and ids come from the sweep's content (sweep_plan.h): the same sweep, resubmitted or
+  // retried after a restart, names the same trials, so each runs exactly once.
+  auto plan = PlanSweep(req);
+  if (!plan.ok()) return ErrorBody(plan.status());
+  const std::string& sweep_id = plan->sweep_id;
   store::Batch batch;
   std::vector<sch::Event> events;
   std::vector<std::string> trial_ids;
   if (!jobs_.count(sweep_id)) {
-    for (const auto& point : points) {
-      std::string trial_key = sweep_id;
-      for (const auto& p : point) trial_key += "\n" + p;
-      const std::string trial_id = StableId("trial", trial_key);
+    std::vector<std::string> created;
+    for (const auto& trial : plan->trials) {
+      const std::string& trial_id = trial.id;
       trial_ids.push_back(trial_id);
       if (jobs_.count(trial_id)) continue;
       std::vector<std::string> overrides = req.overrides;
-      overrides.insert(overrides.end(), point.begin(), point.end());
-      std::string label;
-      for (const auto& p : point) label += (label.empty() ? "" : " ") + p;
+      const auto assignments = trial.Overrides();
+      overrides.insert(overrides.end(), assignments.begin(), assignments.end());
+      const std::string label = trial.Label();
       std::vector<sch::Event> trial_events;
       auto id = CreateJob(trial_id, label, req.config_yaml, overrides, req.priority, &batch, &trial_events);
-      if (!id.ok()) return ErrorBody(id.status().WithContext("trial " + label));
+      if (!id.ok()) {
+        // Nothing was committed: forget the trials this request already added in memory.
+        for (const auto& added : created) {
+          jobs_.erase(added);
+          tasks_.erase(added + "-t0");
+        }
+        return ErrorBody(id.status().WithContext("trial " + label));
+      }
       auto t = tasks_.at(trial_id + "-t0");
       t["sweep"] = sweep_id;
       if (t["state"] == "pending") t["state"] = "queued-by-sweep";  // released below within the concurrency limit
@@ -257,12 +239,19 @@ wire::Body CoordinatorService::OnSubmitSweep(const std::string& sender, uint64_t
       auto j = jobs_.at(trial_id);
       j["sweep"] = sweep_id;
       PutJob(&batch, j);
+      created.push_back(trial_id);
+    }
+    std::string what = std::to_string(trial_ids.size()) + " trials";
+    if (req.random_samples > 0) {
+      what += " (" + std::to_string(plan->grid_points) + " grid points x " + std::to_string(req.random_samples) +
+              " random samples, seed " + std::to_string(req.random_seed) +
+              (plan->repeated > 0 ? ", " + std::to_string(plan->repeated) + " repeated draws run once" : "") + ")";
     }
     json sweep{{"id", sweep_id}, {"name", req.name}, {"kind", "sweep"}, {"state", "running"}, {"created", NowMs()},
                {"tasks", json::array()}, {"trials", trial_ids}, {"max_concurrent", req.max_concurrent},
-               {"message", std::to_string(trial_ids.size()) + " trials"}};
+               {"message", what}};
     PutJob(&batch, sweep);
-    AddEvent(&batch, sweep_id, "", "", "sweep", std::to_string(trial_ids.size()) + " trials");
+    AddEvent(&batch, sweep_id, "", "", "sweep", what);
     ReleaseSweepTrials(&batch, sweep_id, &events);
   } else {
     trial_ids = jobs_.at(sweep_id).value("trials", std::vector<std::string>{});
