@@ -229,19 +229,11 @@ def objective_goldens(model, samples, args, tokenizer):
     return g
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--reference", required=True, help="path of a checkout of the MDETR reference")
-    ap.add_argument("--config", default="tiny", choices=sorted(CONFIGS))
-    ap.add_argument("--out", required=True, help="goldens file to write (torch.save of a flat dict)")
-    ap.add_argument("--checkpoint", help="also write the weights as a reference-format .pth checkpoint")
-    ap.add_argument("--objective", action="store_true",
-                    help="also record the training objective: matches, every loss term, gradients, 20 steps")
-    opts = ap.parse_args()
-    cfg = CONFIGS[opts.config]
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
-    reference_main, build_model, NestedTensor = import_reference(os.path.abspath(opts.reference))
+def build_reference_model(reference, cfg):
+    """The reference's MDETR for `cfg` with synthetic weights, in eval mode.
 
+    Returns (model, args, tokenizer, NestedTensor class, reference main module)."""
+    reference_main, build_model, NestedTensor = import_reference(os.path.abspath(reference))
     with tempfile.TemporaryDirectory() as tmp:
         text_dir = make_text_encoder_dir(cfg, tmp)
         args = reference_main.get_args_parser().parse_args(["--dataset_config", "unused.json"])
@@ -276,6 +268,22 @@ def main():
             if t.is_floating_point():
                 t.copy_(synthetic_tensor(name, list(t.shape)))
     model.eval()
+
+    return model, args, tokenizer, NestedTensor, reference_main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reference", required=True, help="path of a checkout of the MDETR reference")
+    ap.add_argument("--config", default="tiny", choices=sorted(CONFIGS))
+    ap.add_argument("--out", required=True, help="goldens file to write (torch.save of a flat dict)")
+    ap.add_argument("--checkpoint", help="also write the weights as a reference-format .pth checkpoint")
+    ap.add_argument("--objective", action="store_true",
+                    help="also record the training objective: matches, every loss term, gradients, 20 steps")
+    opts = ap.parse_args()
+    cfg = CONFIGS[opts.config]
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    model, args, tokenizer, NestedTensor, reference_main = build_reference_model(opts.reference, cfg)
 
     images = load_images(cfg)
     samples = NestedTensor.from_tensor_list(images)
