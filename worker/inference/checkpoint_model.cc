@@ -112,8 +112,13 @@ Result<config::ModelConfig> ConfigFrom(const io::TorchCheckpoint& ckpt, const io
     const bool bottleneck = weights.contains("backbone.0.body.layer1.0.conv3.weight");
     if (bottleneck) cfg.backbone = layer3_blocks >= 23 ? "resnet101" : "resnet50";
     else cfg.backbone = layer3_blocks >= 6 ? "resnet34" : "resnet18";
-  } else if (weights.contains("backbone.0.body.conv_stem.weight")) {
-    return UnimplementedError("EfficientNet backbones are not supported by this build yet");
+  } else if (auto stem = shape_of("backbone.0.body.conv_stem.weight"); !stem.empty()) {
+    // timm EfficientNet: the stem width tells B3 (40) from B5 (48).
+    if (stem[0] != 40 && stem[0] != 48) {
+      return InvalidArgumentError("backbone.0.body.conv_stem.weight has " + std::to_string(stem[0]) +
+                                  " output channels: expected 40 (EfficientNet-B3) or 48 (EfficientNet-B5)");
+    }
+    cfg.backbone = stem[0] == 40 ? "timm_tf_efficientnet_b3_ns" : "timm_tf_efficientnet_b5_ns";
   }
   int enc = 0, dec = 0;
   while (weights.contains("transformer.encoder.layers." + std::to_string(enc) + ".linear1.weight")) ++enc;
