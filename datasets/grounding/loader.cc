@@ -16,7 +16,11 @@ uint64_t SampleSeed(uint64_t seed, int64_t epoch, int64_t index) {
 }
 
 Loader::Loader(std::shared_ptr<const GroundingDataset> dataset, LoaderOptions options)
-    : dataset_(std::move(dataset)), options_(std::move(options)) {
+    : Loader(std::make_shared<const ConcatDataset>(std::vector<std::shared_ptr<const GroundingDataset>>{std::move(dataset)}),
+             std::move(options)) {}
+
+Loader::Loader(std::shared_ptr<const ConcatDataset> datasets, LoaderOptions options)
+    : dataset_(std::move(datasets)), options_(std::move(options)) {
   options_.sampler.dataset_size = dataset_->size();
   pin_memory_ = options_.device.is_cuda() && torch::cuda::is_available();
 }

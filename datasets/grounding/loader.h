@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "datasets/grounding/collate.h"
+#include "datasets/grounding/concat_dataset.h"
 #include "datasets/grounding/distributed_sampler.h"
 #include "datasets/grounding/grounding_dataset.h"
 
@@ -32,6 +33,8 @@ struct LoaderOptions {
 class Loader {
  public:
   Loader(std::shared_ptr<const GroundingDataset> dataset, LoaderOptions options);
+  // Several datasets as one: the sampler runs over the concatenation.
+  Loader(std::shared_ptr<const ConcatDataset> datasets, LoaderOptions options);
   ~Loader();
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
@@ -49,7 +52,7 @@ class Loader {
   void WorkerLoop();
   Batch BuildBatch(int64_t position);
 
-  std::shared_ptr<const GroundingDataset> dataset_;
+  std::shared_ptr<const ConcatDataset> dataset_;
   LoaderOptions options_;
   int64_t epoch_ = 0;
   std::vector<std::vector<int64_t>> batches_;

@@ -15,9 +15,13 @@ struct Coefficients {
   std::vector<int64_t> first, count;
   std::vector<int32_t> weights;  // out_size * ksize
   int64_t ksize = 0;
+  bool fixed = false;  // every output has exactly ksize taps
 };
 
-Coefficients Precompute(int64_t in_size, int64_t out_size) {
+// pad: give every output exactly ksize taps (zero weights added, the window shifted back from the
+// end of the row), so the horizontal loop has a fixed trip count the compiler can unroll. Zero
+// weights add exact zeros: the result is unchanged.
+Coefficients Precompute(int64_t in_size, int64_t out_size, bool pad) {
   Coefficients c;
   const double scale = static_cast<double>(in_size) / static_cast<double>(out_size);
   const double filterscale = std::max(scale, 1.0);
@@ -48,7 +52,18 @@ Coefficients Precompute(int64_t in_size, int64_t out_size) {
     }
     c.first[static_cast<size_t>(xx)] = xmin;
     c.count[static_cast<size_t>(xx)] = xmax;
+    if (pad && c.ksize <= in_size && xmax < c.ksize) {
+      const int64_t shift = std::max<int64_t>(0, xmin + c.ksize - in_size);
+      int32_t* k = &c.weights[static_cast<size_t>(xx * c.ksize)];
+      for (int64_t x = xmax - 1; x >= 0; --x) {
+        k[x + shift] = k[x];
+        if (shift > 0) k[x] = 0;
+      }
+      c.first[static_cast<size_t>(xx)] = xmin - shift;
+      c.count[static_cast<size_t>(xx)] = c.ksize;
+    }
   }
+  c.fixed = pad && c.ksize <= in_size;
   return c;
 }
 
@@ -62,6 +77,43 @@ inline uint8_t Clip8(int32_t v) {
 // Built for AVX2 as well as the baseline (picked at load time): AVX2 multiplies 8 int32 lanes in
 // one instruction where SSE2 needs shuffles, and these two loops are most of a sample's cost.
 #define MDETR_RESAMPLE_CLONES __attribute__((target_clones("avx2", "default")))
+
+// Inlined into each clone below (clones cannot be templates).
+template <int K>
+__attribute__((always_inline)) inline void Horizontal3Taps(const uint8_t* in, int64_t width, int64_t row0,
+                                                           int64_t rows, const Coefficients& c, int64_t out_width,
+                                                           uint8_t* out) {
+  const int32_t half = 1 << (kPrecisionBits - 1);
+  for (int64_t y = 0; y < rows; ++y) {
+    const uint8_t* src = in + (row0 + y) * width * 3;
+    uint8_t* dst = out + y * out_width * 3;
+    for (int64_t xx = 0; xx < out_width; ++xx) {
+      const int32_t* k = &c.weights[static_cast<size_t>(xx * K)];
+      const uint8_t* p = src + c.first[static_cast<size_t>(xx)] * 3;
+      int32_t a0 = half, a1 = half, a2 = half;
+      for (int x = 0; x < K; ++x) {
+        a0 += static_cast<int32_t>(p[3 * x]) * k[x];
+        a1 += static_cast<int32_t>(p[3 * x + 1]) * k[x];
+        a2 += static_cast<int32_t>(p[3 * x + 2]) * k[x];
+      }
+      dst[3 * xx] = Clip8(a0);
+      dst[3 * xx + 1] = Clip8(a1);
+      dst[3 * xx + 2] = Clip8(a2);
+    }
+  }
+}
+
+MDETR_RESAMPLE_CLONES
+void Horizontal3Taps3(const uint8_t* in, int64_t width, int64_t row0, int64_t rows, const Coefficients& c,
+                      int64_t out_width, uint8_t* out) {
+  Horizontal3Taps<3>(in, width, row0, rows, c, out_width, out);
+}
+
+MDETR_RESAMPLE_CLONES
+void Horizontal3Taps5(const uint8_t* in, int64_t width, int64_t row0, int64_t rows, const Coefficients& c,
+                      int64_t out_width, uint8_t* out) {
+  Horizontal3Taps<5>(in, width, row0, rows, c, out_width, out);
+}
 
 MDETR_RESAMPLE_CLONES
 void Horizontal3(const uint8_t* in, int64_t width, int64_t row0, int64_t rows, const Coefficients& c,
@@ -88,6 +140,8 @@ void Horizontal3(const uint8_t* in, int64_t width, int64_t row0, int64_t rows, c
 
 void Horizontal(const uint8_t* in, int64_t width, int64_t channels, int64_t row0, int64_t rows,
                 const Coefficients& c, int64_t out_width, uint8_t* out) {
+  if (channels == 3 && c.fixed && c.ksize == 3) return Horizontal3Taps3(in, width, row0, rows, c, out_width, out);
+  if (channels == 3 && c.fixed && c.ksize == 5) return Horizontal3Taps5(in, width, row0, rows, c, out_width, out);
   if (channels == 3) return Horizontal3(in, width, row0, rows, c, out_width, out);
   const int32_t half = 1 << (kPrecisionBits - 1);
   for (int64_t y = 0; y < rows; ++y) {
@@ -138,12 +192,12 @@ void PilBilinearResize(const uint8_t* in, int64_t height, int64_t width, int64_t
     std::copy(in, in + height * width * channels, out);
     return;
   }
-  const Coefficients cv = Precompute(height, out_height);
+  const Coefficients cv = Precompute(height, out_height, /*pad=*/false);
   if (!horizontal) {
     Vertical(in, width, channels, cv, 0, out_height, out);
     return;
   }
-  const Coefficients ch = Precompute(width, out_width);
+  const Coefficients ch = Precompute(width, out_width, /*pad=*/true);
   if (!vertical) {
     Horizontal(in, width, channels, 0, height, ch, out_width, out);
     return;
