@@ -56,7 +56,8 @@ MemoryCache MdetrImpl::Encode(const NestedTensor& images, const TextBatch& text)
   const auto& top = last_backbone_.features.back();
   auto query = query_embed_->weight;
   if (qa_embed_) query = torch::cat({query, qa_embed_->weight}, 0);
-  auto cache = transformer_->Encode(input_proj_(top.tensors), top.mask, last_backbone_.pos.back(), query, text);
+  last_src_proj_ = input_proj_(top.tensors);
+  auto cache = transformer_->Encode(last_src_proj_, top.mask, last_backbone_.pos.back(), query, text);
   return cache;
 }
 

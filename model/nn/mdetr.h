@@ -25,6 +25,7 @@ struct MdetrOutputs {
   torch::Tensor pred_isfinal;  // [L,B,Q,1], if enabled
   std::map<std::string, torch::Tensor> answers;  // QA heads: "answer_type", "answer_obj", ...
   torch::Tensor hs;            // [L,B,Q,D] decoder states (object queries only)
+  torch::Tensor pred_masks;    // [B,Q,H/4,W/4] mask logits of the last layer (segmentation model only)
 
   torch::Tensor logits() const { return pred_logits[-1]; }
   torch::Tensor boxes() const { return pred_boxes[-1]; }
@@ -43,6 +44,8 @@ class MdetrImpl : public torch::nn::Module {
   Transformer transformer() const { return transformer_; }
   // Features of the last Encode (for the segmentation head and parity checks).
   const BackboneOutput& last_backbone_output() const { return last_backbone_; }
+  // The projected top feature map of the last Encode [B,D,h,w] (the mask head's input).
+  const torch::Tensor& last_src_proj() const { return last_src_proj_; }
 
   static constexpr int64_t kNumTokenSlots = 256;  // 255 token positions + "no object"
 
@@ -60,6 +63,7 @@ class MdetrImpl : public torch::nn::Module {
   std::vector<std::pair<std::string, torch::nn::AnyModule>> answer_heads_;  // in QA slot order
   int64_t num_qa_slots_ = 0;
   BackboneOutput last_backbone_;
+  torch::Tensor last_src_proj_;
 };
 TORCH_MODULE(Mdetr);
 

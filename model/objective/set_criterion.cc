@@ -1,6 +1,7 @@
 #include "model/objective/set_criterion.h"
 
 #include "model/objective/box_ops.h"
+#include "model/objective/mask_losses.h"
 
 namespace mdetr::objective {
 namespace {
@@ -25,6 +26,7 @@ CriterionOptions CriterionOptionsFrom(const config::ModelConfig& model, const co
   o.temperature = loss.temperature_nce;
   o.contrastive_align = model.contrastive_align_loss;
   o.isfinal = model.predict_final;
+  o.masks = model.masks;
   o.aux_loss = model.aux_loss;
   o.matcher = {loss.set_cost_class, loss.set_cost_bbox, loss.set_cost_giou};
   return o;
@@ -149,6 +151,15 @@ Result<CriterionResult> SetCriterion::operator()(const model::MdetrOutputs& out,
     auto match = matcher_.Match(logits, boxes, targets, positive_map);
     if (!match.ok()) return match.status();
     if (l == layers - 1) result.last_layer_match = *match;
+    if (l == layers - 1 && opt_.masks) {  // the reference skips masks on the aux layers (too costly)
+      if (!out.pred_masks.defined()) return InvalidArgumentError("criterion: masks enabled but no pred_masks");
+      std::vector<torch::Tensor> target_masks;
+      for (const auto& t : targets) target_masks.push_back(t.masks);
+      auto masks = LossMasks(out.pred_masks, target_masks, *match, result.num_boxes);
+      if (!masks.ok()) return masks.status().WithContext("criterion");
+      result.losses["loss_mask"] = masks->focal;
+      result.losses["loss_dice"] = masks->dice;
+    }
     result.losses["loss_ce" + suffix] = LossLabels(logits, targets, positive_map, *match, result.num_boxes);
     auto [l1, giou] = LossBoxes(boxes, targets, *match, result.num_boxes);
     result.losses["loss_bbox" + suffix] = l1;

@@ -1,7 +1,8 @@
 // MDETR's training objective (the reference's SetCriterion): soft-token cross-entropy with a
 // down-weighted "no object" slot, L1 and GIoU on matched boxes, the query<->token contrastive
 // alignment loss, the is-final loss, and the same losses on every auxiliary decoder layer
-// ("_0", "_1", ... suffixes), all normalised by the number of boxes averaged over ranks.
+// ("_0", "_1", ... suffixes), all normalised by the number of boxes averaged over ranks. With masks,
+// the focal and dice mask losses of the last layer (model/objective/mask_losses.h).
 #pragma once
 
 #include <torch/torch.h>
@@ -27,6 +28,7 @@ struct CriterionOptions {
   double temperature = 0.07;
   bool contrastive_align = true;
   bool isfinal = false;
+  bool masks = false;     // loss_mask and loss_dice on the last layer (segmentation model)
   bool aux_loss = true;  // also every intermediate decoder layer
   MatcherWeights matcher;
   // Averages the local box count over ranks (sum / world size); identity on one process.

@@ -15,6 +15,7 @@ struct Target {
   // Per box, the caption character spans that name it (MDETR's tokens_positive).
   std::vector<std::vector<text::CharSpan>> tokens_positive;
   torch::Tensor isfinal;       // [n] float, CLEVR-Ref+ only
+  torch::Tensor masks;         // [n,H,W] 0/1 at the un-padded image size, segmentation (PhraseCut) only
   int64_t size() const { return boxes.defined() ? boxes.size(0) : 0; }
 };
 
