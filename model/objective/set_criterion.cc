@@ -2,6 +2,7 @@
 
 #include "model/objective/box_ops.h"
 #include "model/objective/mask_losses.h"
+#include "model/objective/qa_losses.h"
 
 namespace mdetr::objective {
 namespace {
@@ -195,6 +196,7 @@ std::map<std::string, double> WeightDict(const config::ModelConfig& model, const
     w["loss_mask"] = loss.mask_loss_coef;
     w["loss_dice"] = loss.dice_loss_coef;
   }
+  AddQaWeights(model, loss, &w);  // before the aux copies: the reference copies its QA weights too
   if (model.aux_loss) {
     const auto base = w;
     for (int i = 0; i + 1 < model.dec_layers; ++i) {
