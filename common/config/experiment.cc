@@ -6,13 +6,17 @@ namespace mdetr::config {
 namespace {
 
 void ApplyTextEncoderPreset(TextEncoderConfig* t) {
-  if (t->type == "roberta-base") {
-    *t = TextEncoderConfig{t->type, 768, 12, 12, 3072, 50265, 514, t->tokenizer_dir, t->freeze, t->dropout};
-  } else if (t->type == "distilroberta-base") {
-    *t = TextEncoderConfig{t->type, 768, 6, 12, 3072, 50265, 514, t->tokenizer_dir, t->freeze, t->dropout};
-  } else if (t->type == "roberta-large") {
-    *t = TextEncoderConfig{t->type, 1024, 24, 16, 4096, 50265, 514, t->tokenizer_dir, t->freeze, t->dropout};
-  }
+  auto shape = [t](int hidden, int layers, int heads, int intermediate) {
+    t->hidden_size = hidden;
+    t->num_layers = layers;
+    t->num_heads = heads;
+    t->intermediate_size = intermediate;
+    t->vocab_size = 50265;
+    t->max_positions = 514;
+  };
+  if (t->type == "roberta-base") shape(768, 12, 12, 3072);
+  else if (t->type == "distilroberta-base") shape(768, 6, 12, 3072);
+  else if (t->type == "roberta-large") shape(1024, 24, 16, 4096);
 }
 
 void ParseTextEncoder(Object& o, TextEncoderConfig* t) {
@@ -30,6 +34,7 @@ void ParseTextEncoder(Object& o, TextEncoderConfig* t) {
   o.Optional("vocab_size", &t->vocab_size);
   o.Optional("max_positions", &t->max_positions);
   o.Optional("tokenizer_dir", &t->tokenizer_dir);
+  o.Optional("weights", &t->weights);
   o.Optional("freeze", &t->freeze);
   o.Optional("dropout", &t->dropout);
   o.Check(t->dropout >= 0 && t->dropout < 1, "dropout", "must be in [0, 1)");

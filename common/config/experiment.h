@@ -22,6 +22,9 @@ struct TextEncoderConfig {
   int vocab_size = 50265;
   int max_positions = 514;
   std::string tokenizer_dir = "../shared/data/tokenizer/roberta-base";  // vocab.json + merges.txt
+  // Pre-trained weights to start from: a Hugging Face model folder or its model.safetensors /
+  // pytorch_model.bin (the reference starts from roberta-base's). Empty: initialised weights.
+  std::string weights;
   bool freeze = false;
   // RoBERTa's hidden and attention dropout, and the resizer's after it (0.1 in the reference).
   double dropout = 0.1;

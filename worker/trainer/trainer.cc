@@ -9,6 +9,7 @@
 #include "common/log_line.h"
 #include "datasets/eval/phrase_recall.h"
 #include "datasets/grounding/loader.h"
+#include "model/nn/hf_text_weights.h"
 #include "model/nn/mdetr.h"
 #include "model/nn/state_dict.h"
 #include "model/objective/optim_recipe.h"
@@ -146,6 +147,11 @@ Status Task::Setup() {
   }
 
   model_ = model::Mdetr(cfg_.model, cfg_.optim.lr_backbone > 0);
+  if (!cfg_.model.text_encoder.weights.empty()) {
+    auto encoder = model_->transformer()->text_encoder();
+    auto loaded = model::LoadHfTextEncoderWeights(encoder, cfg_.model.text_encoder.weights);
+    if (!loaded.ok()) return loaded.status().WithContext("model.text_encoder.weights");
+  }
   if (!cfg_.model.init_checkpoint.empty()) {
     std::vector<std::string> warnings;
     auto init = LoadLatestCheckpoint(cfg_.model.init_checkpoint, &warnings);
