@@ -2,8 +2,9 @@
 // by the simulated cluster (coordinator/scheduler/sim) with invariant checks off, so that only
 // time spent inside Scheduler::Handle is counted.
 //
-//   scheduler_bench [--tasks N] [--nodes N] [--seed S] [--load L] [--mixed 1]
+//   scheduler_bench [--tasks N] [--nodes N] [--seed S] [--load L] [--mixed 1] [--json]
 //
+// --json prints the headline figures as one JSON object (for bench/cluster/run's combined table).
 // --mixed 1 makes the cluster heterogeneous: a quarter of the GPU workers carry gpu=h100 and a
 // fifth of the tasks require it; 40 CPU-only workers run 15% of the tasks.
 #include <cstdio>
@@ -20,9 +21,13 @@ using mdetr::scheduler::sim::RunSimulation;
 using mdetr::scheduler::sim::SimOptions;
 using mdetr::scheduler::sim::SimReport;
 
-bool ParseArgs(int argc, char** argv, SimOptions* options) {
+bool ParseArgs(int argc, char** argv, SimOptions* options, bool* json) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--json") {
+      *json = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       std::fprintf(stderr, "scheduler_bench: %s needs a value\n", flag.c_str());
       return false;
@@ -51,7 +56,7 @@ bool ParseArgs(int argc, char** argv, SimOptions* options) {
       }
     } else {
       std::fprintf(stderr,
-                   "scheduler_bench: unknown flag %s (expected --tasks, --nodes, --seed, --load, --mixed)\n",
+                   "scheduler_bench: unknown flag %s (expected --tasks, --nodes, --seed, --load, --mixed, --json)\n",
                    flag.c_str());
       return false;
     }
@@ -69,7 +74,8 @@ void PrintLatency(const char* what, const std::vector<double>& us) {
 int main(int argc, char** argv) {
   SimOptions options;
   options.check_invariants = false;
-  if (!ParseArgs(argc, argv, &options)) return 2;
+  bool json = false;
+  if (!ParseArgs(argc, argv, &options, &json)) return 2;
   const auto& w = options.workload;
   const SimReport r = RunSimulation(options);
   if (!r.violations.empty()) {
@@ -77,6 +83,15 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  if (json) {
+    std::printf(
+        "{\"nodes\": %d, \"gpus_per_node\": %d, \"tasks\": %d, \"decisions_per_s\": %.0f, "
+        "\"events_per_s\": %.0f, \"submit_to_place_us_p50\": %.1f, \"submit_to_place_us_p99\": %.1f}\n",
+        w.nodes, w.gpus_per_node, w.tasks, static_cast<double>(r.decisions) / r.core_seconds,
+        static_cast<double>(r.steps) / r.core_seconds, Percentile(r.submit_to_place_us, 50),
+        Percentile(r.submit_to_place_us, 99));
+    return 0;
+  }
   std::printf("Scheduling core, simulated cluster of %d workers x %d GPUs, %d tasks of 1-32 GPUs\n", w.nodes,
               w.gpus_per_node, w.tasks);
   if (w.cpu_nodes > 0) {
