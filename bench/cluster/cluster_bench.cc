@@ -3,7 +3,9 @@
 //
 //   cluster_bench [--workers N] [--jobs K] [--clients C] [--latency-jobs L] [--json]
 //
-// * submit throughput: K jobs submitted back to back by one client, then by C clients at once;
+// * submit throughput: K jobs submitted back to back by one client to a coordinator with no
+//   worker (the submit path alone; every job queues), then to a cluster of N workers by one
+//   client and by C clients at once;
 //   a job counts when its SubmitReply arrives, i.e. after the coordinator committed it (synced)
 //   and ran a scheduling pass. The workers launch the jobs they are given (the real mdetr-ml task
 //   program; the config points at missing data so each fails fast) while the rest queue.
@@ -156,9 +158,14 @@ struct Throughput {
 };
 
 Throughput SubmitMany(const std::string& endpoint, const std::string& config_yaml, int jobs, int clients) {
+  // Each client a name of its own: the coordinator answers a repeated (sender, request id) with
+  // the first reply, as for a retried request, and request ids restart at 1 with every client.
+  static int round = 0;
+  ++round;
   std::vector<std::unique_ptr<mdetr::transport::Client>> conns;
   for (int c = 0; c < clients; ++c) {
-    conns.push_back(Connect(endpoint, "bench-" + std::to_string(getpid()) + "-" + std::to_string(c)));
+    conns.push_back(Connect(endpoint, "bench-" + std::to_string(getpid()) + "-" + std::to_string(round) + "-" +
+                                          std::to_string(c)));
     Ask<wire::ListWorkersReply>(*conns.back(), wire::ListWorkers{false});  // connected before timing
   }
   std::vector<std::vector<double>> rtts(static_cast<size_t>(clients));
@@ -286,8 +293,14 @@ int main(int argc, char** argv) {
   char pattern[] = "/tmp/mdetr-cluster-bench-XXXXXX";
   const std::string dir = mkdtemp(pattern);
 
-  Throughput one, many;
+  Throughput alone, one, many;
   Latency latency;
+  {
+    // The submit path alone (validate, commit synced, scheduling pass), no worker to launch on:
+    // every job stays queued.
+    LocalCluster cluster(bin, dir + "/queue", 0, mdetr::testing::FreeLocalPort());
+    alone = SubmitMany(cluster.endpoint(), config_yaml, o.jobs, 1);
+  }
   {
     LocalCluster cluster(bin, dir + "/throughput", o.workers, mdetr::testing::FreeLocalPort());
     auto client = Connect(cluster.endpoint(), "bench-" + std::to_string(getpid()));
@@ -309,13 +322,15 @@ int main(int argc, char** argv) {
   if (o.json) {
     std::printf(
         "{\"workers\": %d, \"jobs\": %d, \"clients\": %d, \"latency_jobs\": %d, "
-        "\"submit_jobs_per_s_1_client\": %.1f, \"submit_jobs_per_s_n_clients\": %.1f, "
+        "\"submit_jobs_per_s_no_workers\": %.1f, \"submit_rtt_ms_p50_no_workers\": %.3f, "
+        "\"submit_rtt_ms_p99_no_workers\": %.3f, \"submit_jobs_per_s_1_client\": %.1f, \"submit_jobs_per_s_n_clients\": %.1f, "
         "\"submit_rtt_ms_p50\": %.3f, \"submit_rtt_ms_p99\": %.3f, "
         "\"ack_to_started_ms_p50\": %.2f, \"ack_to_started_ms_p99\": %.2f, "
         "\"ack_to_seen_ms_p50\": %.2f, \"ack_to_seen_ms_p99\": %.2f, "
         "\"send_to_placed_ms_p50\": %.2f, \"send_to_placed_ms_p99\": %.2f, "
         "\"ack_to_task_exit_ms_p50\": %.1f, \"ack_to_task_exit_ms_p99\": %.1f}\n",
-        o.workers, o.jobs, o.clients, o.latency_jobs, one.jobs_per_s, many.jobs_per_s, Percentile(one.rtt_ms, 50),
+        o.workers, o.jobs, o.clients, o.latency_jobs, alone.jobs_per_s, Percentile(alone.rtt_ms, 50),
+        Percentile(alone.rtt_ms, 99), one.jobs_per_s, many.jobs_per_s, Percentile(one.rtt_ms, 50),
         Percentile(one.rtt_ms, 99), Percentile(latency.ack_to_started_ms, 50),
         Percentile(latency.ack_to_started_ms, 99), Percentile(latency.ack_to_seen_ms, 50),
         Percentile(latency.ack_to_seen_ms, 99), Percentile(latency.send_to_placed_ms, 50),
@@ -326,7 +341,11 @@ int main(int argc, char** argv) {
   auto row = [](const char* what, const std::vector<double>& ms) {
     std::printf("  %-56s p50 %8.2f ms   p99 %8.2f ms\n", what, Percentile(ms, 50), Percentile(ms, 99));
   };
-  std::printf("Cluster on loopback: coordinator + %d workers (real processes, RocksDB synced)\n", o.workers);
+  std::printf("Coordinator alone (no workers: every job queues), %d jobs\n", o.jobs);
+  std::printf("  %-56s %10.1f jobs/s\n", "submit, 1 client (acknowledged = committed, synced)", alone.jobs_per_s);
+  row("submit round trip, 1 client", alone.rtt_ms);
+  std::printf("Cluster on loopback: coordinator + %d workers (real processes, RocksDB synced), %d jobs\n",
+              o.workers, o.jobs);
   std::printf("  %-56s %10.1f jobs/s\n", "submit, 1 client (acknowledged = committed, synced)", one.jobs_per_s);
   std::printf("  %-56s %10.1f jobs/s\n", ("submit, " + std::to_string(o.clients) + " clients").c_str(),
               many.jobs_per_s);

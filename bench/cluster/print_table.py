@@ -47,11 +47,16 @@ def main():
     r = ray if measured else RAY_PUBLISHED
     tag = "" if measured else " (published)"
     rows = [
+        ("submit throughput, coordinator alone, 1 client (jobs/s)",
+         fmt(ours.get("submit_jobs_per_s_no_workers"), "/s"), "-"),
+        ("  its round trip p50 / p99 (ms)",
+         f"{fmt(ours.get('submit_rtt_ms_p50_no_workers'), '', 2)}/ {fmt(ours.get('submit_rtt_ms_p99_no_workers'), '', 2)}",
+         "-"),
         ("submit throughput, 1 client (jobs/s; Ray: async tasks/s)",
          fmt(ours.get("submit_jobs_per_s_1_client"), "/s"), fmt(r.get("async_tasks_per_s"), "/s") + tag),
         (f"submit throughput, {ours.get('clients', '?')} clients (jobs/s)",
          fmt(ours.get("submit_jobs_per_s_n_clients"), "/s"), "-"),
-        ("submit round trip p50 / p99 (ms)",
+        ("  its round trip p50 / p99 (ms)",
          f"{fmt(ours.get('submit_rtt_ms_p50'), '', 2)}/ {fmt(ours.get('submit_rtt_ms_p99'), '', 2)}", "-"),
         ("submit returned -> running p50 (ms)", fmt(ours.get("ack_to_started_ms_p50"), "ms", 1),
          fmt(r.get("submit_to_running_ms_p50"), "ms", 2) if measured else "-"),
