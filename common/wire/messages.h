@@ -211,7 +211,7 @@ struct RandomParam {
   std::string distribution;  // "uniform" | "log_uniform" | "int_uniform" | "choice"
   double low = 0;
   double high = 0;
-  std::vector<std::string> choices;
+  std::vector<std::string> choices = {};
   auto Tie() const { return std::tie(key, distribution, low, high, choices); }
 };
 
@@ -227,7 +227,7 @@ struct SubmitSweep {
   // Seeded random search, crossed with the grid: every grid point gets the same samples.
   int32_t random_samples = 0;
   uint64_t random_seed = 0;
-  std::vector<RandomParam> random_space;
+  std::vector<RandomParam> random_space = {};
   auto Tie() const {
     return std::tie(name, config_yaml, overrides, axes, search, max_trials, max_concurrent, priority, random_samples,
                     random_seed, random_space);
