@@ -2,6 +2,10 @@
 // reference resizes PIL images (torchvision F.resize on a PIL image), so the pixels a model sees only
 // match the reference's if the filter support, the 22-bit fixed-point weights and the rounding of the
 // separate horizontal and vertical passes are the same. Both passes produce uint8, as PIL's do.
+// The horizontal pass runs first, as in every Pillow release before 13; Pillow 13 runs the vertical
+// pass first when the height shrinks significantly more than the width (python-pillow/Pillow#9549),
+// which rounds the intermediate image differently. The MDETR transforms keep the aspect ratio, so
+// they never resize that way and match Pillow 13 too (tests/grounding/transform_parity_test.cc).
 #pragma once
 
 #include <cstdint>

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "datasets/grounding/pil_resize.h"
 #include "datasets/grounding/transforms.h"
 #include "datasets/image/codec.h"
 #include "tests/support/test_paths.h"
@@ -107,6 +108,22 @@ TEST(TransformParityTest, MatchesReferenceOnRealImages) {
     }
   }
   EXPECT_GT(crop_cases, 0) << "no golden goes through the crop branch";
+}
+
+// PIL's bilinear resize alone, at factors the transforms never reach: strong shrinking (many taps),
+// one axis only, tiny outputs.
+TEST(TransformParityTest, ResizeMatchesPilAtOtherScales) {
+  const json goldens = LoadGoldens();
+  ASSERT_TRUE(goldens.contains("resizes")) << "missing tests/data/grounding/transform_goldens.json";
+  for (const auto& r : goldens["resizes"]) {
+    const int64_t w = r["width"].get<int64_t>(), h = r["height"].get<int64_t>();
+    SCOPED_TRACE(r["image"].get<std::string>() + " -> " + std::to_string(w) + "x" + std::to_string(h));
+    auto decoded = image::ReadImageFile(testing::SharedDataDir() + "/" + r["image"].get<std::string>());
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    std::vector<uint8_t> out(static_cast<size_t>(w * h * 3));
+    PilBilinearResize(decoded->data(), decoded->height(), decoded->width(), 3, h, w, out.data());
+    EXPECT_EQ(crc32(0L, out.data(), static_cast<uInt>(out.size())), r["crc32"].get<uLong>());
+  }
 }
 
 // A replay that diverges from the recording says where, instead of silently drawing something else.

@@ -22,6 +22,7 @@ Run from the repository root:
 (/tmp/mdetr_ref: a checkout of github.com/ashkamath/mdetr, commit ea09acc).
 """
 import json
+import math
 import random
 import sys
 import zlib
@@ -183,6 +184,30 @@ def run_case(path, train, seed):
     }
 
 
+def resize_cases():
+    """PIL's bilinear resize alone, at factors the transforms never reach: strong shrinking (the
+    filter widens to many taps), one axis only, aspect changes, tiny outputs.
+
+    Only sizes whose height shrinks no more than their width: Pillow 13 (python-pillow/Pillow#9549)
+    runs the vertical pass first when the height is scaled down significantly more than the width,
+    which changes the rounding of the intermediate image. The transforms keep the aspect ratio, so
+    they never meet that case; our resampler implements the horizontal-first order of every Pillow
+    release before 13."""
+    out = []
+    for path in IMAGES[:3] + IMAGES[-1:]:
+        img = Image.open(f"{SHARED}/{path}").convert("RGB")
+        w0, h0 = img.size
+        sizes = [(499, h0), (w0, 374), (1333, h0), (w0, 17), (37, 501), (1333, 900), (w0 + 1, h0 + 1)]
+        for f, extra in [(0.2, 0), (0.2, 40), (0.5, 3), (0.77, 0), (0.77, 90), (0.9, 11), (1.6, 0), (2.13, 5)]:
+            w = max(1, round(w0 * f))
+            sizes.append((w, math.ceil(h0 * w / w0) + extra))  # h / h0 >= w / w0
+        for w, h in sizes:
+            assert h / h0 >= w / w0 or h >= h0 or w == w0, (w, h)
+            arr = np.asarray(img.resize((w, h), Image.BILINEAR), dtype=np.uint8)
+            out.append({"image": path, "width": w, "height": h, "crc32": zlib.crc32(arr.tobytes())})
+    return out
+
+
 def main():
     cases = []
     for k, path in enumerate(IMAGES):
@@ -193,7 +218,7 @@ def main():
     crops = sum(1 for c in cases if c["train"] and c["draws"][0][1] >= 0.5)
     with open(OUT, "w") as f:
         json.dump({"reference": "ashkamath/mdetr ea09acc datasets/transforms.py, make_coco_transforms cautious=True",
-                   "cases": cases}, f, separators=(",", ":"))
+                   "cases": cases, "resizes": resize_cases()}, f, separators=(",", ":"))
     print(f"{len(cases)} cases ({crops} through the crop branch) -> {OUT}", file=sys.stderr)
 
 
