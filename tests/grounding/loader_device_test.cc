@@ -16,6 +16,7 @@ namespace {
 using nlohmann::json;
 
 TEST(RealDatasetTest, EvalSamplesAreTheReferenceEvalTransform) {
+  torch::set_num_threads(1);  // small tensors: spinning intra-op threads only slow a shared machine
   auto ds = testdata::OpenRealImages(/*train=*/false);
   ASSERT_TRUE(ds.ok()) << ds.status();
   std::ifstream in(testing::SourceDir() + "/tests/data/grounding/transform_goldens.json");
@@ -67,6 +68,7 @@ std::vector<Batch> Epoch(const std::shared_ptr<const GroundingDataset>& ds, std:
 }
 
 TEST(LoaderDeviceTest, CpuBatchesArePlainCpuTensorsAsCollated) {
+  torch::set_num_threads(1);  // small tensors: spinning intra-op threads only slow a shared machine
   auto ds = testdata::OpenRealImages(/*train=*/true);
   ASSERT_TRUE(ds.ok()) << ds.status();
   const auto plain = Epoch(*ds, std::nullopt);

@@ -37,6 +37,7 @@ std::vector<RecordedDraws::Draw> Draws(const json& j) {
 }
 
 TEST(TransformParityTest, MatchesReferenceOnRealImages) {
+  torch::set_num_threads(1);  // small tensors: spinning intra-op threads only slow a shared machine
   const json goldens = LoadGoldens();
   ASSERT_TRUE(goldens.contains("cases")) << "missing tests/data/grounding/transform_goldens.json";
   int crop_cases = 0;
