@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "datasets/annotations/coco_dataset.h"
 #include "datasets/image/codec.h"
 #include "datasets/image/draw.h"
 #include "model/text/roberta_tokenizer.h"
@@ -29,6 +30,8 @@ struct PredictOptions {
   std::string checkpoint;
   std::string image;  // a file or a folder
   std::string caption;
+  std::string annotations;  // or: an MDETR annotation file (images with captions) ...
+  std::string images_root;  // ... whose file_names are relative to this folder
   std::string out = "out/predict";
   std::string tokenizer_dir = "../shared/data/tokenizer/roberta-base";
   std::string device = "cpu";
@@ -100,10 +103,48 @@ int Fail(const std::string& message) {
   return 2;
 }
 
+// One image with the caption to ground in it.
+struct PredictJob {
+  std::string file;
+  std::string caption;
+  std::string png_name;  // output file name
+  int64_t image_id = -1;  // from an annotation file
+};
+
+Result<std::vector<PredictJob>> JobsOf(const PredictOptions& opt) {
+  std::vector<PredictJob> jobs;
+  if (opt.annotations.empty()) {
+    if (opt.caption.find_first_not_of(" \t\n") == std::string::npos) return InvalidArgumentError("--caption is empty");
+    if (!fs::exists(opt.image)) return NotFoundError(opt.image + ": no such image file or folder");
+    for (const auto& file : ImagesOf(opt.image)) {
+      jobs.push_back({file, opt.caption, fs::path(file).stem().string() + "_pred.png", -1});
+    }
+    return jobs;
+  }
+  // Batch inference over a dataset file, as the reference's evaluation reads it.
+  MDETR_ASSIGN_OR_RETURN(annotations::CocoDataset data, annotations::ReadCocoJson(opt.annotations));
+  for (uint32_t i : data.ImagesSortedById()) {
+    const auto& rec = data.images()[i];
+    const std::string caption(data.str(rec.caption));
+    if (caption.empty()) {
+      return InvalidArgumentError(opt.annotations + ": images[" + std::to_string(i) +
+                                  "].caption: expected a caption to ground (an MDETR annotation file)");
+    }
+    const fs::path file = fs::path(opt.images_root) / std::string(data.str(rec.file_name));
+    jobs.push_back({file.string(), caption, file.stem().string() + "_" + std::to_string(rec.id) + "_pred.png", rec.id});
+  }
+  if (jobs.empty()) return InvalidArgumentError(opt.annotations + ": images: expected at least one image");
+  return jobs;
+}
+
 int RunPredict(const PredictOptions& opt) {
-  if (opt.caption.find_first_not_of(" \t\n") == std::string::npos) return Fail("--caption is empty");
+  if (opt.annotations.empty() == opt.image.empty()) {
+    return Fail("give either --image with --caption, or --annotations with --images");
+  }
+  if (!opt.image.empty() && opt.caption.empty()) return Fail("--image needs --caption");
   if (!fs::exists(opt.checkpoint)) return Fail(opt.checkpoint + ": no such checkpoint file");
-  if (!fs::exists(opt.image)) return Fail(opt.image + ": no such image file or folder");
+  auto jobs = JobsOf(opt);
+  if (!jobs.ok()) return Fail(jobs.status().message());
   if (opt.threads > 0) torch::set_num_threads(opt.threads);
   const torch::Device device(opt.device == "cuda" ? torch::kCUDA : torch::kCPU);
   if (device.is_cuda() && !torch::cuda::is_available()) return Fail("--device cuda: no CUDA device is available");
@@ -112,8 +153,6 @@ int RunPredict(const PredictOptions& opt) {
   if (!tokenizer.ok()) return Fail(tokenizer.status().message());
   text::EncodeOptions enc_opt;
   enc_opt.max_tokens = model::MdetrImpl::kNumTokenSlots;
-  auto encoding = tokenizer->Encode(opt.caption, enc_opt);
-  if (!encoding.ok()) return Fail("caption: " + encoding.status().message());
 
   const auto t0 = std::chrono::steady_clock::now();
 #if MDETR_HAS_TRAINER
@@ -135,13 +174,15 @@ int RunPredict(const PredictOptions& opt) {
               << ", " << loaded->report.loaded << " tensors) in " << load_s << " s\n";
   }
 
-  const auto ids = torch::tensor(encoding->ids, torch::kInt64).unsqueeze(0).to(device);
-  const auto mask = torch::ones_like(ids);
   fs::create_directories(opt.out);
   nlohmann::json results = nlohmann::json::array();
-  const auto files = ImagesOf(opt.image);
   int done = 0;
-  for (const auto& file : files) {
+  for (const auto& job : *jobs) {
+    const std::string& file = job.file;
+    auto encoding = tokenizer->Encode(job.caption, enc_opt);
+    if (!encoding.ok()) return Fail("caption of " + file + ": " + encoding.status().message());
+    const auto ids = torch::tensor(encoding->ids, torch::kInt64).unsqueeze(0).to(device);
+    const auto mask = torch::ones_like(ids);
     auto img = image::ReadImageFile(file);
     if (!img.ok()) {
       std::cerr << "mdetr predict: skipping " << img.status().message() << "\n";
@@ -154,7 +195,7 @@ int RunPredict(const PredictOptions& opt) {
     auto out = model->forward(batch, {ids, mask});
     inference::PostprocessOptions post;
     post.score_threshold = opt.threshold;
-    auto dets = inference::ExtractDetections(out, 0, img->width(), img->height(), opt.caption, *encoding, post);
+    auto dets = inference::ExtractDetections(out, 0, img->width(), img->height(), job.caption, *encoding, post);
 
     image::Image canvas = *img;
     for (size_t i = 0; i < dets.size(); ++i) {
@@ -166,19 +207,21 @@ int RunPredict(const PredictOptions& opt) {
       std::snprintf(label, sizeof(label), "%s %.2f", d.phrase.c_str(), d.score);
       image::DrawLabel(&canvas, static_cast<int>(d.x0), std::max(0, static_cast<int>(d.y0) - 12), label,
                        {255, 255, 255}, color, 1);
-      results.push_back({{"file", file}, {"bbox", {d.x0, d.y0, d.x1 - d.x0, d.y1 - d.y0}}, {"score", d.score},
-                         {"phrase", d.phrase}});
+      nlohmann::json r{{"file", file}, {"caption", job.caption}, {"bbox", {d.x0, d.y0, d.x1 - d.x0, d.y1 - d.y0}},
+                       {"score", d.score}, {"phrase", d.phrase}};
+      if (job.image_id >= 0) r["image_id"] = job.image_id;
+      results.push_back(std::move(r));
       if (!opt.json) {
         std::printf("%-40s %-28s score %.3f  box [%.1f, %.1f, %.1f, %.1f]\n", fs::path(file).filename().c_str(),
                     d.phrase.c_str(), d.score, d.x0, d.y0, d.x1, d.y1);
       }
     }
-    const std::string png = (fs::path(opt.out) / (fs::path(file).stem().string() + "_pred.png")).string();
+    const std::string png = (fs::path(opt.out) / job.png_name).string();
     if (auto s = image::WritePngFile(canvas, png); !s.ok()) return Fail(s.message());
     ++done;
     if (!opt.json) {
       if (dets.empty()) std::printf("%-40s no box above %.2f\n", fs::path(file).filename().c_str(), opt.threshold);
-      std::fprintf(stderr, "[%d/%zu] %s -> %s\n", done, files.size(), file.c_str(), png.c_str());
+      std::fprintf(stderr, "[%d/%zu] %s -> %s\n", done, jobs->size(), file.c_str(), png.c_str());
     }
   }
   const std::string json_path = (fs::path(opt.out) / "results.json").string();
@@ -194,8 +237,11 @@ void AddPredictCommand(CLI::App& app, int* exit_code) {
   auto opt = std::make_shared<PredictOptions>();
   auto* cmd = app.add_subcommand("predict", "Ground a caption's phrases in images with an MDETR checkpoint");
   cmd->add_option("--checkpoint", opt->checkpoint, "MDETR .pth checkpoint (official or reference-format)")->required();
-  cmd->add_option("--image", opt->image, "Image file or folder of images")->required();
-  cmd->add_option("--caption", opt->caption, "Caption whose phrases to find")->required();
+  cmd->add_option("--image", opt->image, "Image file or folder of images");
+  cmd->add_option("--caption", opt->caption, "Caption whose phrases to find");
+  cmd->add_option("--annotations", opt->annotations,
+                  "Instead of --image/--caption: an MDETR annotation file; each image is grounded with its caption");
+  cmd->add_option("--images", opt->images_root, "Folder the annotation file's file_names are relative to");
   cmd->add_option("--out", opt->out, "Folder for the PNGs with boxes and results.json")->capture_default_str();
   cmd->add_option("--tokenizer", opt->tokenizer_dir, "Folder with vocab.json and merges.txt")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
