@@ -1,5 +1,6 @@
 #include "cli/sweep_file.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <vector>

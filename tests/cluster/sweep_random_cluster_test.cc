@@ -139,7 +139,8 @@ TEST_F(RandomSweepClusterTest, RandomTrialsRunOnceEachWithTheirSampledValues) {
   // The dry run names the trials and their values and submits nothing.
   const json dry = CliJson("sweep " + sweep_file + " --dry-run --json");
   ASSERT_EQ(dry.value("trials", json::array()).size(), 3u) << Cli("sweep " + sweep_file + " --dry-run");
-  EXPECT_TRUE(CliJson("status --json").empty());
+  const json jobs = CliJson("status --json");
+  EXPECT_TRUE(jobs.is_array() && jobs.empty()) << jobs.dump();
 
   const json sub = CliJson("sweep " + sweep_file + " --json");
   ASSERT_TRUE(sub.contains("sweep_id")) << Cli("sweep " + sweep_file);
