@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "model/nn/backbone.h"
@@ -74,6 +75,39 @@ TEST_F(EfficientNetParityTest, B5LastLevelMatchesTheReference) {
   std::printf("B5 last level %s: relative max diff %.3g\n", ShapeOf(levels[0].tensors).c_str(), diff);
   EXPECT_LE(diff, 1e-4);
   EXPECT_TRUE(levels[0].mask.equal(G(p + "mask")));
+}
+
+TEST_F(EfficientNetParityTest, B3GradientsMatchTheReference) {
+  // The reference trains every backbone parameter: gradients of sum_i <level_i, probe_i>.
+  Backbone backbone("timm_tf_efficientnet_b3_ns", /*train_backbone=*/true, /*all_levels=*/true, false);
+  FillAsInMdetr(backbone);
+  backbone->eval();
+  auto levels = backbone->forward({G("input.images"), G("input.mask")});
+  auto loss = torch::zeros({1});
+  for (size_t i = 0; i < levels.size(); ++i) {
+    const auto probe = SyntheticTensor("probe.layer" + std::to_string(i), levels[i].tensors.sizes());
+    loss = loss + (levels[i].tensors * probe).sum();
+  }
+  loss.backward();
+  EXPECT_LE(RelativeMaxDiff(loss, G("b3.grad.loss")), 1e-4);
+  int64_t with_grad = 0;
+  std::map<std::string, torch::Tensor> grads;
+  for (auto& p : backbone->named_parameters()) {
+    if (p.value().grad().defined()) ++with_grad;
+    grads[p.key()] = p.value().grad();
+  }
+  EXPECT_EQ(with_grad, G("b3.grad.num_params").item<int64_t>());
+  int checked = 0;
+  for (const auto& [name, golden] : goldens_) {
+    if (name.rfind("b3.grad.", 0) != 0 || golden.dim() == 0 || name == "b3.grad.loss") continue;
+    const std::string key = "body." + name.substr(8);
+    ASSERT_TRUE(grads.count(key) && grads[key].defined()) << key;
+    const double diff = RelativeMaxDiff(grads[key], golden);
+    std::printf("B3 grad %s: relative max diff %.3g\n", key.c_str(), diff);
+    EXPECT_LE(diff, 1e-4) << key;
+    ++checked;
+  }
+  EXPECT_GE(checked, 6);
 }
 
 TEST_F(EfficientNetParityTest, ChannelsAreTimmFeatureInfo) {

@@ -59,6 +59,27 @@ def build_backbone(name):
     return backbone.eval()
 
 
+# Parameters whose gradients are recorded in full (small ones, from the stem to the last stage).
+GRAD_PARAMS = ["conv_stem.weight", "blocks.0.0.se.conv_reduce.weight", "blocks.0.0.se.conv_reduce.bias",
+               "blocks.2.0.conv_dw.weight", "blocks.5.0.conv_dw.weight", "blocks.6.1.se.conv_expand.bias"]
+
+
+def gradient_goldens(backbone, samples):
+    """Gradients of sum_i <level_i, probe_i> (the reference trains the whole timm backbone)."""
+    backbone.zero_grad()
+    with torch.enable_grad():
+        levels = list(backbone(samples).values())
+        loss = sum((lv.tensors * make_goldens.synthetic_tensor(f"probe.layer{i}", list(lv.tensors.shape))).sum()
+                   for i, lv in enumerate(levels))
+        loss.backward()
+    params = dict(backbone.body.named_parameters())
+    g = {"b3.grad.loss": loss.detach().reshape(1),
+         "b3.grad.num_params": torch.tensor(sum(1 for p in params.values() if p.grad is not None))}
+    for name in GRAD_PARAMS:
+        g[f"b3.grad.{name}"] = params[name].grad.detach().clone()
+    return g
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reference", required=True, help="path of a checkout of the MDETR reference")
@@ -82,6 +103,8 @@ def main():
                 g[f"{tag}.layer{i}.features"] = level.tensors
                 g[f"{tag}.layer{i}.mask"] = level.mask
         g[f"{tag}.num_levels"] = torch.tensor(len(levels))
+        if tag == "b3":
+            g.update(gradient_goldens(backbone, samples))
         print(tag, [tuple(v.tensors.shape) for v in levels.values()],
               "last level |max|", float(list(levels.values())[-1].tensors.abs().max()))
     g = {k: v.contiguous() for k, v in g.items()}
