@@ -64,7 +64,8 @@ class Task {
   std::unique_ptr<Collective> coll_;
   std::unique_ptr<EventLog> events_;
   std::shared_ptr<const text::RobertaTokenizer> tokenizer_;
-  std::shared_ptr<grounding::GroundingDataset> train_set_, val_set_;
+  std::shared_ptr<const grounding::ConcatDataset> train_set_;  // every data.train entry, in order
+  std::shared_ptr<grounding::GroundingDataset> val_set_;
   std::unique_ptr<grounding::Loader> train_loader_, val_loader_;
   model::Mdetr model_{nullptr}, eval_model_{nullptr};
   std::unique_ptr<objective::SetCriterion> criterion_;
@@ -130,13 +131,21 @@ Status Task::Setup() {
   sampler.seed = static_cast<uint64_t>(run.seed);
   if (run.kind != "evaluate") {
     if (cfg_.data.train.empty()) return InvalidArgumentError("data.train: a training task needs at least one dataset");
-    if (cfg_.data.train.size() > 1) return UnimplementedError("data.train: several training datasets are not supported yet");
-    MDETR_ASSIGN_OR_RETURN(train_set_, open(cfg_.data.train[0], true));
+    // Several entries are concatenated (same transforms), as the reference's pre-training does.
+    std::vector<std::shared_ptr<const grounding::GroundingDataset>> parts;
+    std::string files;
+    for (size_t i = 0; i < cfg_.data.train.size(); ++i) {
+      auto part = open(cfg_.data.train[i], true);
+      if (!part.ok()) return part.status().WithContext("data.train[" + std::to_string(i) + "]");
+      parts.push_back(std::move(part).value());
+      files += (i ? " + " : "") + cfg_.data.train[i].ann_file;
+    }
+    train_set_ = std::make_shared<const grounding::ConcatDataset>(std::move(parts));
     sampler.shuffle = true;
     sampler.drop_last = true;
     train_loader_ = std::make_unique<grounding::Loader>(train_set_, grounding::LoaderOptions{sampler, cfg_.data.num_workers, 4});
     if (train_loader_->batches_per_epoch() == 0) {
-      return InvalidArgumentError(cfg_.data.train[0].ann_file + ": fewer samples than one batch per rank");
+      return InvalidArgumentError(files + ": fewer samples than one batch per rank");
     }
   }
   if (!cfg_.data.val.empty()) {
