@@ -154,6 +154,13 @@ TEST(RecipesTest, RecipesMatchTheReferenceHyperParameters) {
     k.Eq("model.init_checkpoint is set", !c.model.init_checkpoint.empty() || !c.model.frozen_weights.empty(),
          "init_checkpoint (--load / --resume / --frozen_weights)",
          r.at("init_checkpoint").get<bool>() || r.at("frozen_weights").get<bool>());
+    if (!r.at("init_checkpoint").get<bool>() && !r.at("frozen_weights").get<bool>()) {
+      // Without a checkpoint the reference still starts its text encoder from the pre-trained
+      // Hugging Face model (RobertaModel.from_pretrained).
+      EXPECT_FALSE(c.model.text_encoder.weights.empty())
+          << "configs/tasks/" << name << ".yaml: model.text_encoder.weights is empty, the reference starts from "
+          << r.at("text_encoder_type").get<std::string>();
+    }
 
     // Model.
     k.Eq("model.backbone", c.model.backbone, "backbone");
