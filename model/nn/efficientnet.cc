@@ -93,8 +93,8 @@ torch::Tensor DepthwiseSeparableImpl::forward(const torch::Tensor& x) {
   return residual_ ? out + x : out;
 }
 
-InvertedResidualImpl::InvertedResidualImpl(int64_t in, int64_t mid, int64_t out, int64_t kernel, int64_t stride,
-                                           int64_t se_channels)
+InvertedResidualImpl::InvertedResidualImpl(int64_t in, int64_t mid, int64_t out, int64_t kernel,
+                                           int64_t stride, int64_t se_channels)
     : residual_(stride == 1 && in == out) {
   conv_pw_ = register_module("conv_pw", TfSameConv2d(in, mid, 1, 1, 1));
   bn1_ = register_module("bn1", FrozenBatchNorm2d(mid));
@@ -123,7 +123,9 @@ EfficientNetSpec EfficientNetSpecFor(const std::string& name) {
 }
 
 EfficientNetImpl::EfficientNetImpl(const EfficientNetSpec& spec) {
-  const auto round_channels = [&](int64_t c) { return MakeDivisible(static_cast<double>(c) * spec.channel_multiplier); };
+  const auto round_channels = [&](int64_t c) {
+    return MakeDivisible(static_cast<double>(c) * spec.channel_multiplier);
+  };
   int64_t in = round_channels(kStemChannels);
   conv_stem_ = register_module("conv_stem", TfSameConv2d(3, in, 3, 2, 1));
   bn1_ = register_module("bn1", FrozenBatchNorm2d(in));
@@ -134,7 +136,8 @@ EfficientNetImpl::EfficientNetImpl(const EfficientNetSpec& spec) {
   for (size_t s = 0; s < num_stages; ++s) {
     const StageDef& def = kB0Stages[s];
     const int64_t out = round_channels(def.channels);
-    const auto repeats = static_cast<int64_t>(std::ceil(static_cast<double>(def.repeats) * spec.depth_multiplier));
+    const auto repeats =
+        static_cast<int64_t>(std::ceil(static_cast<double>(def.repeats) * spec.depth_multiplier));
     torch::nn::Sequential stage;
     for (int64_t b = 0; b < repeats; ++b) {
       const int64_t stride = b == 0 ? def.stride : 1;

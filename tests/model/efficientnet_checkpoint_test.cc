@@ -18,7 +18,6 @@ namespace {
 
 // Writes `net`'s weights as {"model": state_dict}, the layout of the reference's checkpoints.
 void SaveAsReference(Mdetr& net, const std::string& path) {
-  std::vector<std::shared_ptr<torch::Tensor>> owners;
   io::StateDict views;
   for (const auto& [name, t] : NamedStateDict(*net)) {
     auto owner = std::make_shared<torch::Tensor>(t.contiguous());

@@ -34,7 +34,9 @@ TEST_P(EfficientNetFullParityTest, MatchesTheReference) {
   const char* cache = std::getenv("MDETR_PARITY_CACHE");
   const std::string dir = cache ? cache : std::string(home ? home : "/root") + "/.cache/mdetr-cluster/parity";
   const std::string path = dir + "/" + tag + "_goldens.pt";
-  if (!std::ifstream(path)) GTEST_SKIP() << "no goldens at " << path << " (see tools/parity/model/make_goldens.py)";
+  if (!std::ifstream(path)) {
+    GTEST_SKIP() << "no goldens at " << path << " (see tools/parity/model/make_goldens.py)";
+  }
   auto g = testing::LoadGoldens(path);
   auto cfg = config::LoadExperiment("configs/models/effnet_" + tag + ".yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
@@ -52,8 +54,8 @@ TEST_P(EfficientNetFullParityTest, MatchesTheReference) {
   auto out = model->Decode(cache_out);
   const double logits_diff = MaxAbsDiff(out.logits(), g.at("out.pred_logits"));
   const double boxes_diff = MaxAbsDiff(out.boxes(), g.at("out.pred_boxes"));
-  std::printf("%s full size, images %s: features rel diff %.3g, max |diff| logits %.3g, boxes %.3g\n", tag.c_str(),
-              ShapeOf(g.at("input.images")).c_str(), features_diff, logits_diff, boxes_diff);
+  std::printf("%s full size, images %s: features rel diff %.3g, max |diff| logits %.3g, boxes %.3g\n",
+              tag.c_str(), ShapeOf(g.at("input.images")).c_str(), features_diff, logits_diff, boxes_diff);
   EXPECT_LE(logits_diff, 1e-4);
   EXPECT_LE(boxes_diff, 1e-4);
 }
