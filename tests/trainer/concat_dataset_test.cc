@@ -1,5 +1,6 @@
 // Several grounding datasets read as one: sizes add up, index i past the first part is the second
-// part's sample i - size(first), and the loader's sampler covers every sample of both.
+// part's sample i - size(first), the loader's sampler covers every sample of both, and a loader
+// resumed at a batch position continues the same epoch.
 #include "datasets/grounding/concat_dataset.h"
 
 #include <gtest/gtest.h>
@@ -91,6 +92,29 @@ TEST_F(ConcatDatasetTest, TheSamplerCoversEverySampleOfBothParts) {
     }
   }
   EXPECT_EQ(seen, expected);
+}
+
+TEST_F(ConcatDatasetTest, ALoaderStartedMidEpochContinuesTheSameBatches) {
+  // The resume position counts batches of the concatenation, as for one dataset.
+  auto both = std::make_shared<const ConcatDataset>(std::vector<std::shared_ptr<const GroundingDataset>>{first_, second_});
+  LoaderOptions o;
+  o.sampler = {both->size(), 3, 0, 1, /*shuffle=*/true, 7, /*drop_last=*/true};
+  o.num_workers = 2;
+  auto epoch = [&](int64_t position) {
+    Loader loader(both, o);
+    loader.Start(/*epoch=*/1, position);
+    std::vector<std::vector<int64_t>> ids;
+    while (auto b = loader.Next()) {
+      ids.emplace_back();
+      for (const auto& s : b->samples) ids.back().push_back(s.index);
+    }
+    return ids;
+  };
+  const auto full = epoch(0);
+  ASSERT_EQ(static_cast<int64_t>(full.size()), both->size() / 3);
+  const auto tail = epoch(2);
+  ASSERT_EQ(tail.size(), full.size() - 2);
+  for (size_t i = 0; i < tail.size(); ++i) EXPECT_EQ(tail[i], full[i + 2]) << "batch " << i + 2;
 }
 
 }  // namespace
