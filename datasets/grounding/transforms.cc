@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "datasets/grounding/pil_resize.h"
 
@@ -98,7 +99,15 @@ ImageWithBoxes Resize(const ImageWithBoxes& in, int size, int max_size) {
 
 ImageWithBoxes Crop(const ImageWithBoxes& in, int64_t top, int64_t left, int64_t height, int64_t width) {
   ImageWithBoxes out;
-  out.image = in.image.narrow(0, top, height).narrow(1, left, width).contiguous();
+  // Row copies rather than .contiguous(): a loader thread stays out of the intra-op thread pool.
+  const auto src = in.image.contiguous();
+  const int64_t channels = src.size(2), row_bytes = width * channels;
+  out.image = torch::empty({height, width, channels}, torch::kUInt8);
+  const uint8_t* s = src.data_ptr<uint8_t>() + (top * src.size(1) + left) * channels;
+  uint8_t* d = out.image.data_ptr<uint8_t>();
+  for (int64_t y = 0; y < height; ++y) {
+    std::memcpy(d + y * row_bytes, s + y * src.size(1) * channels, static_cast<size_t>(row_bytes));
+  }
   if (in.boxes.numel() == 0) {
     out.boxes = in.boxes;
     out.spans = in.spans;

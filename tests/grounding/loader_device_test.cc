@@ -96,6 +96,18 @@ TEST(LoaderDeviceTest, CpuBatchesArePlainCpuTensorsAsCollated) {
       ASSERT_TRUE(s.ok()) << s.status();
       samples.push_back(std::move(s).value());
     }
+    // Each image in its top-left corner, zeros and a true mask on the padding.
+    for (size_t j = 0; j < samples.size(); ++j) {
+      const auto& img = samples[j].image;
+      const int64_t h = img.size(1), w = img.size(2), k = static_cast<int64_t>(j);
+      const auto padded = cpu[i].images[k];
+      EXPECT_TRUE(torch::equal(padded.narrow(1, 0, h).narrow(2, 0, w), img));
+      const int64_t max_h = padded.size(1), max_w = padded.size(2);
+      if (w < max_w) EXPECT_FALSE(padded.narrow(2, w, max_w - w).ne(0).any().item<bool>()) << "padding is not zero";
+      if (h < max_h) EXPECT_FALSE(padded.narrow(1, h, max_h - h).ne(0).any().item<bool>()) << "padding is not zero";
+      EXPECT_EQ(cpu[i].mask[k].logical_not().sum().item<int64_t>(), h * w);
+      EXPECT_FALSE(cpu[i].mask[k].narrow(0, 0, h).narrow(1, 0, w).any().item<bool>());
+    }
     const Batch direct = Collate(std::move(samples));
     EXPECT_TRUE(torch::equal(cpu[i].images, direct.images));
     EXPECT_TRUE(torch::equal(cpu[i].mask, direct.mask));
