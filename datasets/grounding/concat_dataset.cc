@@ -5,7 +5,8 @@
 
 namespace mdetr::grounding {
 
-ConcatDataset::ConcatDataset(std::vector<std::shared_ptr<const GroundingDataset>> parts) : parts_(std::move(parts)) {
+ConcatDataset::ConcatDataset(std::vector<std::shared_ptr<const GroundingDataset>> parts)
+    : parts_(std::move(parts)) {
   int64_t end = 0;
   for (const auto& p : parts_) {
     end += p->size();

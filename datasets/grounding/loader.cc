@@ -16,7 +16,8 @@ uint64_t SampleSeed(uint64_t seed, int64_t epoch, int64_t index) {
 }
 
 Loader::Loader(std::shared_ptr<const GroundingDataset> dataset, LoaderOptions options)
-    : Loader(std::make_shared<const ConcatDataset>(std::vector<std::shared_ptr<const GroundingDataset>>{std::move(dataset)}),
+    : Loader(std::make_shared<const ConcatDataset>(
+                 std::vector<std::shared_ptr<const GroundingDataset>>{std::move(dataset)}),
              std::move(options)) {}
 
 Loader::Loader(std::shared_ptr<const ConcatDataset> datasets, LoaderOptions options)

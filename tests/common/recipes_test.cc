@@ -2,17 +2,17 @@
 // the way users load it (LoadExperiment, `extends:` resolved) and each hyper-parameter is compared
 // with tests/data/configs/reference_recipes.json, which tools/recipes/extract_reference_recipes.py
 // resolves from the reference's documented commands, dataset configs and argparse defaults.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "common/config/experiment.h"
 #include "tests/support/test_paths.h"
@@ -57,15 +57,16 @@ class Checker {
   }
   template <typename T>
   void Eq(const std::string& our_key, const T& ours, const std::string& ref_key, const T& expected) {
-    EXPECT_EQ(ours, expected) << "configs/tasks/" << recipe_ << ".yaml: " << our_key << " differs from the reference's "
-                              << ref_key << " (" << ref_.value("doc", std::string()) << ")";
+    EXPECT_EQ(ours, expected) << "configs/tasks/" << recipe_ << ".yaml: " << our_key
+                              << " differs from the reference's " << ref_key << " ("
+                              << ref_.value("doc", std::string()) << ")";
   }
   void Near(const std::string& our_key, double ours, const std::string& ref_key) {
     ASSERT_TRUE(ref_.contains(ref_key)) << recipe_ << ": reference_recipes.json has no " << ref_key;
     const double expected = ref_.at(ref_key).get<double>();
     EXPECT_NEAR(ours, expected, 1e-12 * std::max(1.0, std::abs(expected)))
-        << "configs/tasks/" << recipe_ << ".yaml: " << our_key << " differs from the reference's " << ref_key << " ("
-        << ref_.value("doc", std::string()) << ")";
+        << "configs/tasks/" << recipe_ << ".yaml: " << our_key << " differs from the reference's " << ref_key
+        << " (" << ref_.value("doc", std::string()) << ")";
   }
 
  private:
@@ -75,10 +76,12 @@ class Checker {
 
 // (name, annotation file) of each dataset entry; the reference's file names are the tail of ours
 // (CLEVR's carry their folder, which tells medium / full / cogent apart).
-void CheckDatasets(const std::string& recipe, const std::string& which, const std::vector<DatasetConfig>& ours,
-                   const json& names, const json& files, bool ordered) {
+void CheckDatasets(const std::string& recipe, const std::string& which,
+                   const std::vector<DatasetConfig>& ours, const json& names, const json& files,
+                   bool ordered) {
   std::vector<std::string> expected, actual;
-  for (size_t i = 0; i < names.size(); ++i) expected.push_back(names[i].get<std::string>() + " " + files[i].get<std::string>());
+  for (size_t i = 0; i < names.size(); ++i)
+    expected.push_back(names[i].get<std::string>() + " " + files[i].get<std::string>());
   const bool with_folder = std::any_of(files.begin(), files.end(), [](const json& f) {
     return f.get<std::string>().find('/') != std::string::npos;
   });
@@ -102,7 +105,8 @@ TEST(RecipesTest, EveryPaperRecipeHasTheReferenceNumbersAndBack) {
   for (const auto& [name, value] : ref["recipes"].items()) in_reference.insert(name);
   for (const auto& [name, path] : RecipeFiles()) in_configs.insert(name);
   EXPECT_EQ(in_configs, in_reference)
-      << "each configs/tasks/*.yaml (but synthetic_*) needs an entry in tests/data/configs/reference_recipes.json "
+      << "each configs/tasks/*.yaml (but synthetic_*) needs an entry in "
+         "tests/data/configs/reference_recipes.json "
          "(tools/recipes/extract_reference_recipes.py) and each entry a recipe";
   EXPECT_GE(in_configs.size(), 20u);
 }
@@ -158,7 +162,8 @@ TEST(RecipesTest, RecipesMatchTheReferenceHyperParameters) {
       // Without a checkpoint the reference still starts its text encoder from the pre-trained
       // Hugging Face model (RobertaModel.from_pretrained).
       EXPECT_FALSE(c.model.text_encoder.weights.empty())
-          << "configs/tasks/" << name << ".yaml: model.text_encoder.weights is empty, the reference starts from "
+          << "configs/tasks/" << name
+          << ".yaml: model.text_encoder.weights is empty, the reference starts from "
           << r.at("text_encoder_type").get<std::string>();
     }
 
@@ -191,15 +196,20 @@ TEST(RecipesTest, RecipesMatchTheReferenceHyperParameters) {
     }
 
     // Matching costs and loss weights.
-    for (const auto& [key, ours] : std::map<std::string, double>{
-             {"set_cost_class", c.loss.set_cost_class}, {"set_cost_bbox", c.loss.set_cost_bbox},
-             {"set_cost_giou", c.loss.set_cost_giou}, {"ce_loss_coef", c.loss.ce_loss_coef},
-             {"bbox_loss_coef", c.loss.bbox_loss_coef}, {"giou_loss_coef", c.loss.giou_loss_coef},
-             {"mask_loss_coef", c.loss.mask_loss_coef}, {"dice_loss_coef", c.loss.dice_loss_coef},
-             {"qa_loss_coef", c.loss.qa_loss_coef}, {"eos_coef", c.loss.eos_coef},
-             {"contrastive_loss_coef", c.loss.contrastive_loss_coef},
-             {"contrastive_align_loss_coef", c.loss.contrastive_align_loss_coef},
-             {"temperature_nce", c.loss.temperature_nce}}) {
+    for (const auto& [key, ours] :
+         std::map<std::string, double>{{"set_cost_class", c.loss.set_cost_class},
+                                       {"set_cost_bbox", c.loss.set_cost_bbox},
+                                       {"set_cost_giou", c.loss.set_cost_giou},
+                                       {"ce_loss_coef", c.loss.ce_loss_coef},
+                                       {"bbox_loss_coef", c.loss.bbox_loss_coef},
+                                       {"giou_loss_coef", c.loss.giou_loss_coef},
+                                       {"mask_loss_coef", c.loss.mask_loss_coef},
+                                       {"dice_loss_coef", c.loss.dice_loss_coef},
+                                       {"qa_loss_coef", c.loss.qa_loss_coef},
+                                       {"eos_coef", c.loss.eos_coef},
+                                       {"contrastive_loss_coef", c.loss.contrastive_loss_coef},
+                                       {"contrastive_align_loss_coef", c.loss.contrastive_align_loss_coef},
+                                       {"temperature_nce", c.loss.temperature_nce}}) {
       k.Near("loss." + key, ours, key);
     }
 

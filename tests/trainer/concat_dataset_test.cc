@@ -3,9 +3,9 @@
 // resumed at a batch position continues the same epoch.
 #include "datasets/grounding/concat_dataset.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "datasets/grounding/loader.h"
 #include "datasets/synthetic/generator.h"
@@ -72,7 +72,8 @@ TEST_F(ConcatDatasetTest, IndicesRunThroughThePartsInOrder) {
 }
 
 TEST_F(ConcatDatasetTest, TheSamplerCoversEverySampleOfBothParts) {
-  auto both = std::make_shared<const ConcatDataset>(std::vector<std::shared_ptr<const GroundingDataset>>{first_, second_});
+  auto both = std::make_shared<const ConcatDataset>(
+      std::vector<std::shared_ptr<const GroundingDataset>>{first_, second_});
   LoaderOptions o;
   o.sampler = {both->size(), 2, 0, 1, /*shuffle=*/true, 7, /*drop_last=*/false};
   o.num_workers = 2;
@@ -96,7 +97,8 @@ TEST_F(ConcatDatasetTest, TheSamplerCoversEverySampleOfBothParts) {
 
 TEST_F(ConcatDatasetTest, ALoaderStartedMidEpochContinuesTheSameBatches) {
   // The resume position counts batches of the concatenation, as for one dataset.
-  auto both = std::make_shared<const ConcatDataset>(std::vector<std::shared_ptr<const GroundingDataset>>{first_, second_});
+  auto both = std::make_shared<const ConcatDataset>(
+      std::vector<std::shared_ptr<const GroundingDataset>>{first_, second_});
   LoaderOptions o;
   o.sampler = {both->size(), 3, 0, 1, /*shuffle=*/true, 7, /*drop_last=*/true};
   o.num_workers = 2;

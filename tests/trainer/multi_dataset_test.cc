@@ -1,11 +1,11 @@
 // Training on several datasets at once (the reference's pre-training concatenates Flickr30k and
 // the mixed COCO/VG set): `mdetr train` with two data.train entries trains over their
 // concatenation, one epoch being the combined size divided by the batch.
-#include <gtest/gtest.h>
-
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/child_process.h"
 #include "tests/support/test_paths.h"
@@ -37,8 +37,10 @@ TEST(MultiDatasetTest, TwoTrainingDatasetsTrainOverTheirConcatenation) {
   ASSERT_GT(n_b, batch);
   const std::string dir = MakeTempDir("multi");
   const std::string train = "data.train=[{name: synthetic, ann_file: " + a + "/train.json, images: " + a +
-                            "/images}, {name: synthetic, ann_file: " + b + "/train.json, images: " + b + "/images}]";
-  ChildProcess run(TrainCommand(dir + "/run", {train, "optim.batch_size=4", "optim.epochs=1", "run.eval_every_epochs=0", "run.max_steps=3"}),
+                            "/images}, {name: synthetic, ann_file: " + b + "/train.json, images: " + b +
+                            "/images}]";
+  ChildProcess run(TrainCommand(dir + "/run", {train, "optim.batch_size=4", "optim.epochs=1",
+                                               "run.eval_every_epochs=0", "run.max_steps=3"}),
                    dir + "/run.log");
   ASSERT_EQ(run.Wait(), 0) << ReadFile(dir + "/run.log");
   const std::string events = ReadFile(dir + "/run/events.jsonl");
@@ -56,7 +58,8 @@ TEST(MultiDatasetTest, AMissingSecondDatasetIsNamedWithItsEntry) {
   const std::string a = SyntheticDataDir();
   const std::string dir = MakeTempDir("multi-bad");
   const std::string train = "data.train=[{name: synthetic, ann_file: " + a + "/train.json, images: " + a +
-                            "/images}, {name: synthetic, ann_file: " + dir + "/missing.json, images: " + a + "/images}]";
+                            "/images}, {name: synthetic, ann_file: " + dir + "/missing.json, images: " + a +
+                            "/images}]";
   ChildProcess run(TrainCommand(dir + "/run", {train}), dir + "/run.log");
   EXPECT_NE(run.Wait(), 0);
   const std::string log = ReadFile(dir + "/run.log") + ReadFile(dir + "/run/events.jsonl");
