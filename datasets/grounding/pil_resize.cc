@@ -18,19 +18,19 @@ struct Coefficients {
   bool fixed = false;  // every output has exactly ksize taps
 };
 
-// pad: give every output exactly ksize taps (zero weights added, the window shifted back from the
-// end of the row), so the horizontal loop has a fixed trip count the compiler can unroll. Zero
-// weights add exact zeros: the result is unchanged.
+// Taps whose fixed-point weight is zero are dropped from both ends of each window (the triangle
+// filter gives the window edges weight 0 when enlarging): adding p * 0 changes nothing.
+// pad: then give every output exactly ksize taps (zero weights added, the window shifted back from
+// the end of the row), so the horizontal loop has a fixed trip count the compiler can unroll.
 Coefficients Precompute(int64_t in_size, int64_t out_size, bool pad) {
-  Coefficients c;
   const double scale = static_cast<double>(in_size) / static_cast<double>(out_size);
   const double filterscale = std::max(scale, 1.0);
   const double support = 1.0 * filterscale;
-  c.ksize = static_cast<int64_t>(std::ceil(support)) * 2 + 1;
-  c.first.resize(static_cast<size_t>(out_size));
-  c.count.resize(static_cast<size_t>(out_size));
-  c.weights.assign(static_cast<size_t>(out_size * c.ksize), 0);
-  std::vector<double> w(static_cast<size_t>(c.ksize));
+  const int64_t max_taps = static_cast<int64_t>(std::ceil(support)) * 2 + 1;
+  std::vector<int64_t> first(static_cast<size_t>(out_size)), count(static_cast<size_t>(out_size));
+  std::vector<int32_t> raw(static_cast<size_t>(out_size * max_taps), 0);
+  std::vector<double> w(static_cast<size_t>(max_taps));
+  int64_t ksize = 1;
   for (int64_t xx = 0; xx < out_size; ++xx) {
     const double center = (static_cast<double>(xx) + 0.5) * scale;
     const double ss = 1.0 / filterscale;
@@ -43,27 +43,38 @@ Coefficients Precompute(int64_t in_size, int64_t out_size, bool pad) {
       w[static_cast<size_t>(x)] = t < 1.0 ? 1.0 - t : 0.0;
       total += w[static_cast<size_t>(x)];
     }
+    int32_t* k = &raw[static_cast<size_t>(xx * max_taps)];
     for (int64_t x = 0; x < xmax; ++x) {
       double v = w[static_cast<size_t>(x)];
       if (total != 0.0) v /= total;
       const double scaled = v * static_cast<double>(1 << kPrecisionBits);
-      c.weights[static_cast<size_t>(xx * c.ksize + x)] =
-          static_cast<int32_t>(v < 0 ? -0.5 + scaled : 0.5 + scaled);
+      k[x] = static_cast<int32_t>(v < 0 ? -0.5 + scaled : 0.5 + scaled);
     }
-    c.first[static_cast<size_t>(xx)] = xmin;
-    c.count[static_cast<size_t>(xx)] = xmax;
-    if (pad && c.ksize <= in_size && xmax < c.ksize) {
-      const int64_t shift = std::max<int64_t>(0, xmin + c.ksize - in_size);
-      int32_t* k = &c.weights[static_cast<size_t>(xx * c.ksize)];
-      for (int64_t x = xmax - 1; x >= 0; --x) {
-        k[x + shift] = k[x];
-        if (shift > 0) k[x] = 0;
-      }
-      c.first[static_cast<size_t>(xx)] = xmin - shift;
-      c.count[static_cast<size_t>(xx)] = c.ksize;
-    }
+    int64_t lo = 0, hi = xmax;
+    while (hi - lo > 1 && k[lo] == 0) ++lo;
+    while (hi - lo > 1 && k[hi - 1] == 0) --hi;
+    std::copy(k + lo, k + hi, k);
+    first[static_cast<size_t>(xx)] = xmin + lo;
+    count[static_cast<size_t>(xx)] = hi - lo;
+    ksize = std::max(ksize, hi - lo);
   }
-  c.fixed = pad && c.ksize <= in_size;
+  Coefficients c;
+  c.ksize = ksize;
+  c.fixed = pad && ksize <= in_size;
+  c.first = std::move(first);
+  c.count = std::move(count);
+  c.weights.assign(static_cast<size_t>(out_size * ksize), 0);
+  for (int64_t xx = 0; xx < out_size; ++xx) {
+    const int64_t n = c.count[static_cast<size_t>(xx)];
+    int64_t shift = 0;
+    if (c.fixed) {
+      shift = std::max<int64_t>(0, c.first[static_cast<size_t>(xx)] + ksize - in_size);
+      c.first[static_cast<size_t>(xx)] -= shift;
+      c.count[static_cast<size_t>(xx)] = ksize;
+    }
+    std::copy(&raw[static_cast<size_t>(xx * max_taps)], &raw[static_cast<size_t>(xx * max_taps + n)],
+              &c.weights[static_cast<size_t>(xx * ksize + shift)]);
+  }
   return c;
 }
 
@@ -104,6 +115,18 @@ __attribute__((always_inline)) inline void Horizontal3Taps(const uint8_t* in, in
 }
 
 MDETR_RESAMPLE_CLONES
+void Horizontal3Taps2(const uint8_t* in, int64_t width, int64_t row0, int64_t rows, const Coefficients& c,
+                      int64_t out_width, uint8_t* out) {
+  Horizontal3Taps<2>(in, width, row0, rows, c, out_width, out);
+}
+
+MDETR_RESAMPLE_CLONES
+void Horizontal3Taps4(const uint8_t* in, int64_t width, int64_t row0, int64_t rows, const Coefficients& c,
+                      int64_t out_width, uint8_t* out) {
+  Horizontal3Taps<4>(in, width, row0, rows, c, out_width, out);
+}
+
+MDETR_RESAMPLE_CLONES
 void Horizontal3Taps3(const uint8_t* in, int64_t width, int64_t row0, int64_t rows, const Coefficients& c,
                       int64_t out_width, uint8_t* out) {
   Horizontal3Taps<3>(in, width, row0, rows, c, out_width, out);
@@ -140,6 +163,8 @@ void Horizontal3(const uint8_t* in, int64_t width, int64_t row0, int64_t rows, c
 
 void Horizontal(const uint8_t* in, int64_t width, int64_t channels, int64_t row0, int64_t rows,
                 const Coefficients& c, int64_t out_width, uint8_t* out) {
+  if (channels == 3 && c.fixed && c.ksize == 2) return Horizontal3Taps2(in, width, row0, rows, c, out_width, out);
+  if (channels == 3 && c.fixed && c.ksize == 4) return Horizontal3Taps4(in, width, row0, rows, c, out_width, out);
   if (channels == 3 && c.fixed && c.ksize == 3) return Horizontal3Taps3(in, width, row0, rows, c, out_width, out);
   if (channels == 3 && c.fixed && c.ksize == 5) return Horizontal3Taps5(in, width, row0, rows, c, out_width, out);
   if (channels == 3) return Horizontal3(in, width, row0, rows, c, out_width, out);
