@@ -1,5 +1,5 @@
 // The tiny segmentation model of tools/parity/model/make_segm_goldens.py: configs/models/tiny_cpu.yaml
-// with a ResNet-50 (the widths the reference's mask head is built for), hidden 128 and 8 heads,
+// with hidden 128 and 8 heads (the smallest the mask head's group norms allow),
 // masks on and no alignment loss, filled with the synthetic weights; and its goldens (inputs
 // included). The goldens were made in float64 (see the script), so parity runs use a float64 model.
 #pragma once
@@ -20,7 +20,7 @@ namespace mdetr::testing {
 
 inline config::ExperimentConfig TinySegmConfig() {
   auto cfg = config::LoadExperiment("configs/models/tiny_cpu.yaml",
-                                    {"model.backbone=resnet50", "model.hidden_dim=128", "model.nheads=8",
+                                    {"model.hidden_dim=128", "model.nheads=8",
                                      "model.masks=true", "model.contrastive_align_loss=false"});
   if (!cfg.ok()) throw std::runtime_error(cfg.status().ToString());
   return *cfg;

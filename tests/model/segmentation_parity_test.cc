@@ -13,6 +13,7 @@ namespace {
 using testing::MaxAbsDiff;
 using testing::RelativeMaxDiff;
 
+// One model for three checks: building and filling the network is most of the time.
 TEST(SegmentationParityTest, PredMasksMatchTheReference) {
   torch::NoGradGuard no_grad;
   testing::SegmGoldens g;
@@ -25,16 +26,20 @@ TEST(SegmentationParityTest, PredMasksMatchTheReference) {
   // [B, Q, H/4, W/4] of the padded batch.
   EXPECT_EQ(out.pred_masks.size(2), (g("input.images").size(2) + 3) / 4);
   EXPECT_LE(RelativeMaxDiff(out.pred_masks, ref), 1e-5);
-}
 
-TEST(SegmentationParityTest, Float32PredMasksAreWithinFloat32Noise) {
   // In float32 the mask head's group norms amplify the detector's rounding: the reference's own
-  // float32 run is 2.7e-4 (relative to the largest value) away from its float64 one.
-  torch::NoGradGuard no_grad;
-  testing::SegmGoldens g;
-  auto model = testing::MakeTinySegm(torch::kFloat32);
-  const auto out = model->forward(g.images(torch::kFloat32), g.text());
-  EXPECT_LE(RelativeMaxDiff(out.pred_masks, g("out.pred_masks")), 1e-3);
+  // float32 run is 6.1e-5 (relative to the largest value) away from its float64 one.
+  model->to(torch::kFloat32);
+  const auto out32 = model->forward(g.images(torch::kFloat32), g.text());
+  EXPECT_LE(RelativeMaxDiff(out32.pred_masks, ref), 2e-4) << "float32";
+
+  // The comparison can fail: one mask-head bias off by 0.01 moves the masks, not the detector.
+  for (auto& p : model->named_parameters()) {
+    if (p.key() == "mask_head.gn3.bias") p.value().add_(0.01);
+  }
+  const auto wrong = model->forward(g.images(torch::kFloat32), g.text());
+  EXPECT_LE(MaxAbsDiff(wrong.logits(), out32.logits()), 1e-6);
+  EXPECT_GT(MaxAbsDiff(wrong.pred_masks, ref), 1e-3);
 }
 
 TEST(SegmentationParityTest, AttentionMapMatchesTheReferenceOnItsInputs) {
@@ -66,14 +71,14 @@ TEST(SegmentationParityTest, MaskHeadMatchesTheReferenceOnItsInputs) {
   torch::NoGradGuard no_grad;
   testing::SegmGoldens g;
   const auto cfg = testing::TinySegmConfig().model;
-  // ResNet-50's stride 16, 8 and 4 widths.
-  MaskHeadSmallConv head(cfg.hidden_dim + cfg.nheads, std::vector<int64_t>{1024, 512, 256}, cfg.hidden_dim);
+  // ResNet-18's stride 16, 8 and 4 widths.
+  MaskHeadSmallConv head(cfg.hidden_dim + cfg.nheads, std::vector<int64_t>{256, 128, 64}, cfg.hidden_dim);
   testing::FillSyntheticWeightsAs(*head, "mask_head.");
   head->to(torch::kFloat64);
   const auto x = MaskHeadInput("mask_head.input.x", {2, 128, 3, 4});
   const auto attn = MaskHeadInput("mask_head.input.bbox_mask", {2, 3, 8, 3, 4}).abs();
   std::vector<torch::Tensor> fpns;
-  const int64_t widths[] = {1024, 512, 256};
+  const int64_t widths[] = {256, 128, 64};
   for (int64_t i = 0; i < 3; ++i) {
     fpns.push_back(MaskHeadInput("mask_head.input.fpn" + std::to_string(i),
                                  {2, widths[i], 3 << (i + 1), 4 << (i + 1)}));
@@ -82,18 +87,6 @@ TEST(SegmentationParityTest, MaskHeadMatchesTheReferenceOnItsInputs) {
   const auto& ref = g("mask_head.output");
   ASSERT_EQ(ours.sizes(), ref.sizes());  // [B*Q,1,H/4,W/4]
   EXPECT_LE(RelativeMaxDiff(ours, ref), 1e-5);
-}
-
-TEST(SegmentationParityTest, AWrongMaskHeadWeightIsDetected) {
-  torch::NoGradGuard no_grad;
-  testing::SegmGoldens g;
-  auto model = testing::MakeTinySegm();
-  for (auto& p : model->named_parameters()) {
-    if (p.key() == "mask_head.gn3.bias") p.value().add_(0.01);
-  }
-  const auto out = model->forward(g.images(), g.text());
-  EXPECT_LE(MaxAbsDiff(out.logits(), g("out.pred_logits")), 1e-4);  // the detector is untouched
-  EXPECT_GT(MaxAbsDiff(out.pred_masks, g("out.pred_masks")), 1e-3);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// The second PhraseCut stage (the reference's --frozen_weights): with the detector loaded and
-// frozen, an optimisation step of the usual recipe changes the attention map and mask head only.
-// A ResNet-18 detector keeps it quick (the mask head takes its widths from the backbone).
+// The second PhraseCut stage (the reference's --frozen_weights): with the detector frozen, an
+// optimisation step of the usual recipe changes the attention map and mask head only; the same
+// step on the unfrozen model moves the detector too.
 #include <gtest/gtest.h>
 
 #include "model/nn/state_dict.h"
@@ -11,25 +11,14 @@
 namespace mdetr::objective {
 namespace {
 
-config::ExperimentConfig SmallConfig() {
-  auto cfg = testing::TinySegmConfig();
-  cfg.model.backbone = "resnet18";
-  return cfg;
-}
-
-model::MdetrSegm MakeSmallSegm() {
-  model::MdetrSegm m(SmallConfig().model);
-  model::FillSyntheticWeights(*m);
-  return m;
-}
-
-// One step of the training recipe on the goldens' batch; returns the weights before it.
+// One step of the training recipe (fresh AdamW, clipping) on the goldens' batch; returns the
+// parameters before it.
 model::StateDict StepOnce(model::MdetrSegmImpl& model) {
   testing::SegmGoldens g;
-  const auto cfg = SmallConfig();
+  const auto cfg = testing::TinySegmConfig();
   const auto batch = SegmTargets(g);
-  auto before = model::NamedStateDict(model);
-  for (auto& [k, v] : before) v = v.clone();
+  model::StateDict before;
+  for (const auto& p : model.named_parameters()) before[p.key()] = p.value().detach().clone();
   SetCriterion criterion(CriterionOptionsFrom(cfg.model, cfg.loss));
   auto optimizer = MakeOptimizer(SplitParameters(model), cfg.optim);
   auto result = criterion(model.forward(g.images(torch::kFloat32), g.text()), batch.targets, batch.encodings);
@@ -43,17 +32,12 @@ model::StateDict StepOnce(model::MdetrSegmImpl& model) {
 }
 
 TEST(MaskFrozenTest, OnlyTheMaskHeadChangesOnAFrozenDetector) {
-  // Stage one's detector, saved as a plain detector.
-  model::Mdetr detector(SmallConfig().model);
-  model::FillSyntheticWeights(*detector);
-  auto model = MakeSmallSegm();
-  ASSERT_TRUE(model::LoadFrozenDetector(*model, model::NamedStateDict(*detector)).ok());
-
-  const auto before = StepOnce(*model);
+  auto model = testing::MakeTinySegm(torch::kFloat32);
+  model->FreezeDetector();
+  auto before = StepOnce(*model);
   int heads = 0;
   for (const auto& p : model->named_parameters()) {
-    const bool head = p.key().rfind("detr.", 0) != 0;
-    if (head) {
+    if (p.key().rfind("detr.", 0) != 0) {
       ++heads;
       EXPECT_FALSE(p.value().equal(before.at(p.key()))) << p.key() << " did not train";
     } else {
@@ -61,18 +45,17 @@ TEST(MaskFrozenTest, OnlyTheMaskHeadChangesOnAFrozenDetector) {
       EXPECT_TRUE(p.value().equal(before.at(p.key()))) << p.key() << " changed";
     }
   }
-  EXPECT_EQ(heads, 32);
-  for (const auto& b : model->named_buffers()) EXPECT_TRUE(b.value().equal(before.at(b.key()))) << b.key();
-}
+  EXPECT_EQ(heads, 32);  // q/k linear, 6 convs + 3 adapters, 5 group norms: weight and bias each
 
-TEST(MaskFrozenTest, WithoutFreezingTheSameStepAlsoMovesTheDetector) {
-  auto model = MakeSmallSegm();
-  const auto before = StepOnce(*model);
-  int changed = 0;
+  // The same step with the detector trainable again (as the reference's first stage trains it)
+  // moves it: freezing is what kept it still.
   for (const auto& p : model->detr()->named_parameters()) {
-    changed += !p.value().equal(before.at("detr." + p.key()));
+    if (p.key().find("backbone") == std::string::npos) p.value().set_requires_grad(true);
   }
-  EXPECT_GT(changed, 100);
+  before = StepOnce(*model);
+  int moved = 0;
+  for (const auto& p : model->detr()->named_parameters()) moved += !p.value().equal(before.at("detr." + p.key()));
+  EXPECT_GT(moved, 50);
 }
 
 }  // namespace

@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
 """Goldens for the C++ segmentation model (PhraseCut's DETRsegm) from the reference implementation.
 
-A tiny configuration with masks on (ResNet-50, whose stride 4..16 widths are the ones the
-reference's mask head is built for; hidden 128 and 8 heads, the smallest the head's group norms
-allow), every tensor filled with the synthetic weights of make_goldens.py, run on the same real
-images (smaller) and captions. Ground-truth masks: image 0's are its real COCO polygons,
-image 1's are ellipses in hand-drawn boxes, both at the network's input size as the reference's
-resize leaves them. Recorded: inputs, the attention maps, pred_masks, the matches and every loss term (the
-reference's SetCriterion with the masks loss), the gradients of the attention map and mask head,
-and PostProcessSegm's binary masks.
+A tiny configuration with masks on: ResNet-18, hidden 128 and 8 heads (the smallest the mask
+head's group norms allow). The reference's ResNet branch hard-codes ResNet-50/101's stride 16/8/4
+widths, so its mask head is rebuilt (its own class) with ResNet-18's, as it builds the head from
+the channels of a timm backbone. Every tensor is filled with the synthetic weights of
+make_goldens.py; the inputs are the same real images (smaller) and captions. Ground-truth masks:
+image 0's are its real COCO polygons, image 1's are ellipses in hand-drawn boxes, both at the
+network's input size as the reference's resize leaves them. Recorded: inputs, the attention maps,
+pred_masks, the matches and every loss term (the reference's SetCriterion with the masks loss),
+the gradients of the attention map and mask head, the mask head alone on formula inputs, and
+PostProcessSegm's binary masks.
 
-The reference runs in float64: in float32 the mask head's group norms amplify rounding (its
-float32 pred_masks differ from its float64 ones by 2.7e-4 of their largest value, its mask-head
-gradients by up to 1%), which would hide real differences. The C++ tests run the model in float64
-too; values are stored as float32 (the rounding, 6e-8 relative, is far below the tolerances).
+The reference runs in float64: in float32 the mask head's group norms amplify rounding (here its
+float32 pred_masks differ from its float64 ones by 6.1e-5 of their largest value, and float32
+mask-head gradients of the two implementations differed by up to 1%), which would hide real
+differences. The C++ tests run the model in float64 too; values are stored as float32 (the
+rounding, 6e-8 relative, is far below the tolerances).
 
   .venv/bin/python tools/parity/model/make_segm_goldens.py --reference /path/to/mdetr \
       --out tests/data/model/tiny_segm_goldens.pt
@@ -33,7 +36,7 @@ import make_goldens as base  # noqa: E402
 
 # Mirrors configs/models/tiny_cpu.yaml with the overrides of tests/model/segmentation_fixture.h.
 # Smaller images than the detector goldens keep the CI tests fast (and still pad the top level).
-CONFIG = dict(base.CONFIGS["tiny"], backbone="resnet50", hidden_dim=128, nheads=8, image_short_side=80,
+CONFIG = dict(base.CONFIGS["tiny"], backbone="resnet18", hidden_dim=128, nheads=8, image_short_side=80,
               image_max_size=128)
 # Orig sizes handed to PostProcessSegm (small, so the stored binary masks stay small).
 ORIG_SIZES = [(48, 64), (60, 40)]  # (h, w); image 0 is landscape, image 1 portrait
@@ -100,6 +103,8 @@ def main():
             setattr(torchvision.models, arch,
                     lambda *a, _f=original, pretrained=False, **kw: _f(*a, weights=None, **kw))
         model, criterion, _, _, weight_dict = build_model(args)
+        from models.segmentation import MaskHeadSmallConv
+        model.mask_head = MaskHeadSmallConv(cfg["hidden_dim"] + cfg["nheads"], [256, 128, 64], cfg["hidden_dim"])
         tokenizer = model.detr.transformer.tokenizer
 
     with torch.no_grad():
@@ -177,7 +182,7 @@ def main():
         x = mask_head_input("mask_head.input.x", [2, 128, 3, 4]).double()
         attn = mask_head_input("mask_head.input.bbox_mask", [2, 3, 8, 3, 4]).abs().double()
         fpns = [mask_head_input(f"mask_head.input.fpn{i}", [2, c, 3 * 2 ** (i + 1), 4 * 2 ** (i + 1)]).double()
-                for i, c in enumerate((1024, 512, 256))]
+                for i, c in enumerate((256, 128, 64))]
         g["mask_head.output"] = model.mask_head(x, attn, fpns).float()
 
     # PostProcessSegm: masks to each image's size, sigmoid, > 0.5. max_target_sizes are the
