@@ -127,6 +127,44 @@ TEST(TransformParityTest, ResizeMatchesPilAtOtherScales) {
   }
 }
 
+// The reference's crop() on regions that cut boxes out: the same pixels, the same clipped boxes, and
+// the spans of the dropped boxes dropped with them (the reference drops their positive_map rows).
+TEST(TransformParityTest, CropKeepsTheBoxesAndSpansTheReferenceKeeps) {
+  const json goldens = LoadGoldens();
+  ASSERT_TRUE(goldens.contains("crops")) << "missing tests/data/grounding/transform_goldens.json";
+  size_t dropped = 0;
+  for (const auto& c : goldens["crops"]) {
+    const auto& r = c["region"];
+    SCOPED_TRACE(c["image"].get<std::string>() + " region " + r.dump());
+    auto decoded = image::ReadImageFile(testing::SharedDataDir() + "/" + c["image"].get<std::string>());
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    ImageWithBoxes in;
+    in.image = torch::from_blob(decoded->data(), {decoded->height(), decoded->width(), 3}, torch::kUInt8);
+    std::vector<float> boxes;
+    for (const auto& b : c["boxes_in"]) {
+      for (const auto& v : b) boxes.push_back(v.get<float>());
+    }
+    in.boxes = torch::tensor(boxes).reshape({-1, 4});
+    for (const auto& s : c["spans_in"]) in.spans.push_back({{s[0][0].get<int64_t>(), s[0][1].get<int64_t>()}});
+    const auto out = Crop(in, r[0].get<int64_t>(), r[1].get<int64_t>(), r[2].get<int64_t>(), r[3].get<int64_t>());
+    const auto bytes = out.image.contiguous();
+    EXPECT_EQ(crc32(0L, bytes.data_ptr<uint8_t>(), static_cast<uInt>(bytes.numel())), c["crc32"].get<uLong>());
+    ASSERT_EQ(static_cast<size_t>(out.boxes.size(0)), c["boxes_out"].size());
+    for (int64_t b = 0; b < out.boxes.size(0); ++b) {
+      for (int64_t k = 0; k < 4; ++k) {
+        EXPECT_NEAR(out.boxes[b][k].item<double>(),
+                    c["boxes_out"][static_cast<size_t>(b)][static_cast<size_t>(k)].get<double>(), 1e-5);
+      }
+    }
+    ASSERT_EQ(out.spans.size(), c["kept"].size());
+    for (size_t b = 0; b < out.spans.size(); ++b) {
+      EXPECT_EQ(out.spans[b][0].begin, c["spans_in"][c["kept"][b].get<size_t>()][0][0].get<int64_t>());
+    }
+    dropped += c["boxes_in"].size() - c["kept"].size();
+  }
+  EXPECT_GT(dropped, 0u) << "no golden crop drops a box";
+}
+
 // A replay that diverges from the recording says where, instead of silently drawing something else.
 TEST(TransformParityTest, RecordedDrawsReportDivergence) {
   RecordedDraws draws({{RecordedDraws::Kind::kUniform, 0.7}, {RecordedDraws::Kind::kChoice, 5}});

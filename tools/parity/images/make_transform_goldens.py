@@ -208,6 +208,27 @@ def resize_cases():
     return out
 
 
+def crop_cases():
+    """The reference's crop() on regions that cut some boxes out: the boxes it keeps (clipped, in
+    pixels of the crop) and which ones, so that the spans dropped with them can be checked."""
+    out = []
+    for path in [IMAGES[0], IMAGES[9], IMAGES[-1]]:
+        img = Image.open(f"{SHARED}/{path}").convert("RGB")
+        w, h = img.size
+        boxes = boxes_for(path, w, h)
+        n = len(boxes)
+        for region in [(0, 0, h // 2, w // 2), (h // 3, w // 3, h - h // 3, w - w // 3), (h // 2, 0, h - h // 2, w),
+                       (10, 20, 100, 150)]:
+            target = {"boxes": boxes, "labels": torch.arange(n), "iscrowd": torch.zeros(n, dtype=torch.int64),
+                      "area": (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])}
+            cimg, t = RT.crop(img, target, region)
+            arr = np.asarray(cimg, dtype=np.uint8)
+            out.append({"image": path, "region": list(region), "boxes_in": boxes.tolist(), "spans_in": spans_for(n),
+                        "boxes_out": t["boxes"].tolist(), "kept": [int(i) for i in t["labels"]],
+                        "crc32": zlib.crc32(arr.tobytes())})
+    return out
+
+
 def main():
     cases = []
     for k, path in enumerate(IMAGES):
@@ -218,7 +239,8 @@ def main():
     crops = sum(1 for c in cases if c["train"] and c["draws"][0][1] >= 0.5)
     with open(OUT, "w") as f:
         json.dump({"reference": "ashkamath/mdetr ea09acc datasets/transforms.py, make_coco_transforms cautious=True",
-                   "cases": cases, "resizes": resize_cases()}, f, separators=(",", ":"))
+                   "cases": cases, "resizes": resize_cases(),
+                   "crops": crop_cases()}, f, separators=(",", ":"))
     print(f"{len(cases)} cases ({crops} through the crop branch) -> {OUT}", file=sys.stderr)
 
 
