@@ -20,8 +20,10 @@ MdetrSegmImpl::MdetrSegmImpl(const config::ModelConfig& cfg, bool train_backbone
   // The stride 16, 8 and 4 maps: ResNet-50/101 give [1024, 512, 256] (the reference's fixed
   // widths), a timm backbone its feature_info channels.
   const auto levels = detr_->backbone()->backbone()->level_channels();
-  TORCH_CHECK(levels.size() == 4, "segmentation: the backbone returns ", levels.size(), " levels, expected 4");
-  mask_head_ = register_module("mask_head", MaskHeadSmallConv(d + heads, std::vector<int64_t>{levels[2], levels[1], levels[0]}, d));
+  TORCH_CHECK(levels.size() == 4, "segmentation: the backbone returns ", levels.size(),
+              " levels, expected 4");
+  mask_head_ = register_module(
+      "mask_head", MaskHeadSmallConv(d + heads, std::vector<int64_t>{levels[2], levels[1], levels[0]}, d));
 }
 
 void MdetrSegmImpl::FreezeDetector() {
@@ -39,7 +41,8 @@ MdetrOutputs MdetrSegmImpl::forward(const NestedTensor& images, const TextBatch&
   const auto memory = cache.img_memory.narrow(0, 0, hw).permute({1, 2, 0}).reshape(src_proj.sizes());
   const auto bbox_mask = bbox_attention_(out.hs[-1], memory, features.back().mask);
   const auto seg = mask_head_->forward(
-      src_proj, bbox_mask, std::vector<torch::Tensor>{features[2].tensors, features[1].tensors, features[0].tensors});
+      src_proj, bbox_mask,
+      std::vector<torch::Tensor>{features[2].tensors, features[1].tensors, features[0].tensors});
   out.pred_masks = seg.view({src_proj.size(0), out.hs.size(2), seg.size(-2), seg.size(-1)});
   return out;
 }

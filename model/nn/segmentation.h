@@ -18,7 +18,8 @@ class MdetrSegmImpl : public torch::nn::Module {
  public:
   // Builds the detector with `masks` forced on (its backbone then returns the stride 4..32 maps
   // the mask head reads). With freeze_detector, no detector parameter requires grad.
-  explicit MdetrSegmImpl(const config::ModelConfig& cfg, bool train_backbone = true, bool freeze_detector = false);
+  explicit MdetrSegmImpl(const config::ModelConfig& cfg, bool train_backbone = true,
+                         bool freeze_detector = false);
 
   MdetrOutputs forward(const NestedTensor& images, const TextBatch& text);
 

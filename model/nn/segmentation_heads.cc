@@ -58,9 +58,12 @@ torch::Tensor AttentionMapImpl::forward(const torch::Tensor& q_in, const torch::
   return torch::softmax(weights.flatten(3), -1).view_as(weights);
 }
 
-MaskHeadSmallConvImpl::MaskHeadSmallConvImpl(int64_t dim, const std::vector<int64_t>& fpn_dims, int64_t context_dim) {
-  TORCH_CHECK(fpn_dims.size() == 3, "mask head: needs the channels of 3 backbone levels, got ", fpn_dims.size());
-  const std::vector<int64_t> inter = {dim, context_dim / 2, context_dim / 4, context_dim / 8, context_dim / 16};
+MaskHeadSmallConvImpl::MaskHeadSmallConvImpl(int64_t dim, const std::vector<int64_t>& fpn_dims,
+                                             int64_t context_dim) {
+  TORCH_CHECK(fpn_dims.size() == 3, "mask head: needs the channels of 3 backbone levels, got ",
+              fpn_dims.size());
+  const std::vector<int64_t> inter = {dim, context_dim / 2, context_dim / 4, context_dim / 8,
+                                      context_dim / 16};
   auto gn = [](int64_t channels) { return torch::nn::GroupNorm(torch::nn::GroupNormOptions(8, channels)); };
   lay1_ = register_module("lay1", Conv(dim, dim, 3));
   gn1_ = register_module("gn1", gn(dim));
@@ -90,8 +93,8 @@ torch::Tensor MaskHeadSmallConvImpl::forward(const torch::Tensor& x_in, const to
   auto x = torch::cat({RepeatPerQuery(x_in, queries), bbox_mask.flatten(0, 1)}, 1);
   x = torch::relu(gn1_(lay1_(x)));
   x = torch::relu(gn2_(lay2_(x)));
-  const std::vector<std::pair<torch::nn::Conv2d*, std::pair<torch::nn::Conv2d*, torch::nn::GroupNorm*>>> stages = {
-      {&adapter1_, {&lay3_, &gn3_}}, {&adapter2_, {&lay4_, &gn4_}}, {&adapter3_, {&lay5_, &gn5_}}};
+  const std::vector<std::pair<torch::nn::Conv2d*, std::pair<torch::nn::Conv2d*, torch::nn::GroupNorm*>>>
+      stages = {{&adapter1_, {&lay3_, &gn3_}}, {&adapter2_, {&lay4_, &gn4_}}, {&adapter3_, {&lay5_, &gn5_}}};
   for (size_t i = 0; i < stages.size(); ++i) {
     auto fpn = (*stages[i].first)(fpns[i]);
     if (fpn.size(0) != x.size(0)) fpn = RepeatPerQuery(fpn, x.size(0) / fpn.size(0));

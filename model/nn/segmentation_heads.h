@@ -4,9 +4,9 @@
 // maps into one mask per query (`mask_head`: lay1..lay5, gn1..gn5, out_lay, adapter1..3).
 #pragma once
 
-#include <torch/torch.h>
-
 #include <vector>
+
+#include <torch/torch.h>
 
 namespace mdetr::model {
 
@@ -35,10 +35,12 @@ class MaskHeadSmallConvImpl : public torch::nn::Module {
   MaskHeadSmallConvImpl(int64_t dim, const std::vector<int64_t>& fpn_dims, int64_t context_dim);
   // x [B,C,h,w] projected top features, bbox_mask [B,Q,heads,h,w], fpns (stride 16, 8, 4, batch B)
   // -> [B*Q,1,H/4,W/4] mask logits.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bbox_mask, const std::vector<torch::Tensor>& fpns);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bbox_mask,
+                        const std::vector<torch::Tensor>& fpns);
 
  private:
-  torch::nn::Conv2d lay1_{nullptr}, lay2_{nullptr}, lay3_{nullptr}, lay4_{nullptr}, lay5_{nullptr}, out_lay_{nullptr};
+  torch::nn::Conv2d lay1_{nullptr}, lay2_{nullptr}, lay3_{nullptr}, lay4_{nullptr}, lay5_{nullptr},
+      out_lay_{nullptr};
   torch::nn::GroupNorm gn1_{nullptr}, gn2_{nullptr}, gn3_{nullptr}, gn4_{nullptr}, gn5_{nullptr};
   torch::nn::Conv2d adapter1_{nullptr}, adapter2_{nullptr}, adapter3_{nullptr};
 };

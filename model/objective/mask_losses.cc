@@ -25,8 +25,8 @@ torch::Tensor DiceLoss(const torch::Tensor& inputs, const torch::Tensor& targets
 Result<MaskLosses> LossMasks(const torch::Tensor& pred_masks, const std::vector<torch::Tensor>& target_masks,
                              const std::vector<MatchIndices>& match, double num_boxes) {
   if (target_masks.size() != match.size()) {
-    return InvalidArgumentError("mask loss: " + std::to_string(target_masks.size()) + " target mask sets for " +
-                                std::to_string(match.size()) + " images");
+    return InvalidArgumentError("mask loss: " + std::to_string(target_masks.size()) +
+                                " target mask sets for " + std::to_string(match.size()) + " images");
   }
   int64_t height = 0, width = 0;
   for (size_t b = 0; b < target_masks.size(); ++b) {
@@ -62,9 +62,9 @@ Result<MaskLosses> LossMasks(const torch::Tensor& pred_masks, const std::vector<
   auto src = pred_masks.index({torch::tensor(batch_index, torch::kInt64).to(device),
                                torch::tensor(query_index, torch::kInt64).to(device)});
   src = torch::nn::functional::interpolate(src.unsqueeze(1), torch::nn::functional::InterpolateFuncOptions()
-                                                                  .size(std::vector<int64_t>{height, width})
-                                                                  .mode(torch::kBilinear)
-                                                                  .align_corners(false))
+                                                                 .size(std::vector<int64_t>{height, width})
+                                                                 .mode(torch::kBilinear)
+                                                                 .align_corners(false))
             .select(1, 0)
             .flatten(1);
   const auto tgt = torch::stack(targets).flatten(1);

@@ -3,9 +3,9 @@
 // batch's target masks, and those targets; each normalised by the number of boxes.
 #pragma once
 
-#include <torch/torch.h>
-
 #include <vector>
+
+#include <torch/torch.h>
 
 #include "common/status.h"
 #include "model/objective/hungarian_matcher.h"

@@ -4,12 +4,12 @@
 // included). The goldens were made in float64 (see the script), so parity runs use a float64 model.
 #pragma once
 
-#include <gtest/gtest.h>
-#include <torch/torch.h>
-
 #include <map>
 #include <stdexcept>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include "common/config/experiment.h"
 #include "model/nn/segmentation.h"
@@ -19,9 +19,9 @@
 namespace mdetr::testing {
 
 inline config::ExperimentConfig TinySegmConfig() {
-  auto cfg = config::LoadExperiment("configs/models/tiny_cpu.yaml",
-                                    {"model.hidden_dim=128", "model.nheads=8",
-                                     "model.masks=true", "model.contrastive_align_loss=false"});
+  auto cfg = config::LoadExperiment(
+      "configs/models/tiny_cpu.yaml",
+      {"model.hidden_dim=128", "model.nheads=8", "model.masks=true", "model.contrastive_align_loss=false"});
   if (!cfg.ok()) throw std::runtime_error(cfg.status().ToString());
   return *cfg;
 }
@@ -57,7 +57,8 @@ inline model::MdetrSegm MakeTinySegm(torch::ScalarType dtype = torch::kFloat64) 
 // "mask_head."), so a head can be checked on its own without building the whole network.
 inline void FillSyntheticWeightsAs(torch::nn::Module& module, const std::string& prefix) {
   torch::NoGradGuard no_grad;
-  for (auto& p : module.named_parameters()) p.value().copy_(model::SyntheticTensor(prefix + p.key(), p.value().sizes()));
+  for (auto& p : module.named_parameters())
+    p.value().copy_(model::SyntheticTensor(prefix + p.key(), p.value().sizes()));
 }
 
 }  // namespace mdetr::testing

@@ -1,9 +1,9 @@
 // The segmentation model against the reference's DETRsegm (tools/parity/model/make_segm_goldens.py):
 // same synthetic weights, images and captions, both in float64; the detector's outputs, the
 // attention maps, the mask head and pred_masks must agree.
-#include <gtest/gtest.h>
-
 #include <cmath>
+
+#include <gtest/gtest.h>
 
 #include "tests/model/segmentation_fixture.h"
 
@@ -80,8 +80,8 @@ TEST(SegmentationParityTest, MaskHeadMatchesTheReferenceOnItsInputs) {
   std::vector<torch::Tensor> fpns;
   const int64_t widths[] = {256, 128, 64};
   for (int64_t i = 0; i < 3; ++i) {
-    fpns.push_back(MaskHeadInput("mask_head.input.fpn" + std::to_string(i),
-                                 {2, widths[i], 3 << (i + 1), 4 << (i + 1)}));
+    fpns.push_back(
+        MaskHeadInput("mask_head.input.fpn" + std::to_string(i), {2, widths[i], 3 << (i + 1), 4 << (i + 1)}));
   }
   const auto ours = head->forward(x, attn, fpns);
   const auto& ref = g("mask_head.output");

@@ -1,10 +1,10 @@
 // The segmentation model's state-dict names and shapes against the released PhraseCut checkpoints'
 // key lists (../shared/reference/mdetr-keys/*phrasecut*.tsv: detr.* detector, bbox_attention.*,
 // mask_head.*), and the frozen-detector loading of --frozen_weights.
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "model/nn/segmentation.h"
 #include "model/nn/state_dict.h"
@@ -99,9 +99,11 @@ TEST(SegmentationStateDictTest, FrozenDetectorAcceptsASegmentationCheckpointAndR
   StateDict segm_weights = NamedStateDict(*source);
   MdetrSegm model(cfg);
   ASSERT_TRUE(LoadFrozenDetector(*model, segm_weights).ok());
-  EXPECT_TRUE(model->detr()->named_parameters()["class_embed.bias"].equal(segm_weights.at("detr.class_embed.bias")));
+  EXPECT_TRUE(
+      model->detr()->named_parameters()["class_embed.bias"].equal(segm_weights.at("detr.class_embed.bias")));
   // The mask head is not taken from the checkpoint: it is what the second stage trains.
-  EXPECT_FALSE(model->mask_head()->named_parameters()["lay1.weight"].equal(segm_weights.at("mask_head.lay1.weight")));
+  EXPECT_FALSE(
+      model->mask_head()->named_parameters()["lay1.weight"].equal(segm_weights.at("mask_head.lay1.weight")));
 
   MdetrSegm fresh(cfg);
   const auto before = fresh->detr()->named_parameters()["class_embed.bias"].clone();

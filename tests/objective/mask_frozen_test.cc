@@ -54,7 +54,8 @@ TEST(MaskFrozenTest, OnlyTheMaskHeadChangesOnAFrozenDetector) {
   }
   before = StepOnce(*model);
   int moved = 0;
-  for (const auto& p : model->detr()->named_parameters()) moved += !p.value().equal(before.at("detr." + p.key()));
+  for (const auto& p : model->detr()->named_parameters())
+    moved += !p.value().equal(before.at("detr." + p.key()));
   EXPECT_GT(moved, 50);
 }
 

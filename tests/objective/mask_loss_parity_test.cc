@@ -31,15 +31,18 @@ TEST(MaskLossParityTest, LossesAndMaskHeadGradientsMatchTheReference) {
   for (size_t b = 0; b < batch.targets.size(); ++b) {
     const std::string p = "match." + std::to_string(b) + ".";
     const auto src = g(p + "src"), tgt = g(p + "tgt");
-    ref_match.push_back({std::vector<int64_t>(src.data_ptr<int64_t>(), src.data_ptr<int64_t>() + src.numel()),
-                         std::vector<int64_t>(tgt.data_ptr<int64_t>(), tgt.data_ptr<int64_t>() + tgt.numel())});
+    ref_match.push_back(
+        {std::vector<int64_t>(src.data_ptr<int64_t>(), src.data_ptr<int64_t>() + src.numel()),
+         std::vector<int64_t>(tgt.data_ptr<int64_t>(), tgt.data_ptr<int64_t>() + tgt.numel())});
     target_masks.push_back(batch.targets[b].masks);
     num_boxes += static_cast<double>(batch.targets[b].size());
   }
   auto masks = LossMasks(out.pred_masks, target_masks, ref_match, num_boxes);
   ASSERT_TRUE(masks.ok()) << masks.status();
-  EXPECT_NEAR(masks->focal.item<double>(), g("loss.loss_mask").item<double>(), 1e-6 * g("loss.loss_mask").item<double>());
-  EXPECT_NEAR(masks->dice.item<double>(), g("loss.loss_dice").item<double>(), 1e-6 * g("loss.loss_dice").item<double>());
+  EXPECT_NEAR(masks->focal.item<double>(), g("loss.loss_mask").item<double>(),
+              1e-6 * g("loss.loss_mask").item<double>());
+  EXPECT_NEAR(masks->dice.item<double>(), g("loss.loss_dice").item<double>(),
+              1e-6 * g("loss.loss_dice").item<double>());
 
   // The criterion adds the same terms, for its own matches, on the last layer only, weighted by
   // mask_loss_coef and dice_loss_coef.
@@ -84,7 +87,8 @@ TEST(MaskLossParityTest, LossesAndMaskHeadGradientsMatchTheReference) {
       const double norm = st[0].item<double>();
       std::vector<double> ours = {gd.norm().item<double>(), gd.sum().item<double>()};
       for (int i = 0; i < 3; ++i) {
-        auto probe = model::SyntheticTensor(name + ":probe" + std::to_string(i), grad.sizes()).to(torch::kFloat64);
+        auto probe =
+            model::SyntheticTensor(name + ":probe" + std::to_string(i), grad.sizes()).to(torch::kFloat64);
         ours.push_back((gd * probe).sum().item<double>());
       }
       for (size_t k = 0; k < ours.size(); ++k) {

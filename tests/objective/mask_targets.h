@@ -2,10 +2,10 @@
 // caption spans, positive maps from our tokenizer, and masks.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "model/objective/target.h"
 #include "model/text/positive_map.h"

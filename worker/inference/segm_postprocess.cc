@@ -19,15 +19,17 @@ torch::Tensor Bilinear(const torch::Tensor& x, int64_t height, int64_t width) {
 
 Result<std::vector<torch::Tensor>> PostprocessMasks(const torch::Tensor& pred_masks,
                                                     const std::vector<ImageSize>& input_sizes,
-                                                    const std::vector<ImageSize>& output_sizes, double threshold) {
+                                                    const std::vector<ImageSize>& output_sizes,
+                                                    double threshold) {
   if (!pred_masks.defined() || pred_masks.dim() != 4) {
-    return InvalidArgumentError("mask post-processing: pred_masks must be [B,Q,h,w] (is the model a segmentation model?)");
+    return InvalidArgumentError(
+        "mask post-processing: pred_masks must be [B,Q,h,w] (is the model a segmentation model?)");
   }
   const auto batch = static_cast<size_t>(pred_masks.size(0));
   if (input_sizes.size() != batch || output_sizes.size() != batch) {
-    return InvalidArgumentError("mask post-processing: " + std::to_string(input_sizes.size()) + " input and " +
-                                std::to_string(output_sizes.size()) + " output sizes for a batch of " +
-                                std::to_string(batch));
+    return InvalidArgumentError("mask post-processing: " + std::to_string(input_sizes.size()) +
+                                " input and " + std::to_string(output_sizes.size()) +
+                                " output sizes for a batch of " + std::to_string(batch));
   }
   int64_t max_h = 0, max_w = 0;
   for (size_t b = 0; b < batch; ++b) {
@@ -53,7 +55,8 @@ Result<std::vector<torch::Tensor>> PostprocessMasks(const torch::Tensor& pred_ma
   return result;
 }
 
-torch::Tensor UnionOfConfidentMasks(const torch::Tensor& masks, const torch::Tensor& scores, double score_threshold) {
+torch::Tensor UnionOfConfidentMasks(const torch::Tensor& masks, const torch::Tensor& scores,
+                                    double score_threshold) {
   const auto keep = scores.to(masks.device()).gt(score_threshold);
   return masks.index({keep}).any(0);
 }

@@ -4,10 +4,10 @@
 // the masks of the confident queries (PostProcessPhrasecut).
 #pragma once
 
-#include <torch/torch.h>
-
 #include <cstdint>
 #include <vector>
+
+#include <torch/torch.h>
 
 #include "common/status.h"
 
