@@ -89,6 +89,7 @@ class Client::Impl {
   Backoff backoff_;
   MonoTime reconnect_at_{};
   uint64_t heartbeat_seq_ = 0;
+  uint64_t server_instance_ = 0;  // from the server's heartbeats; I/O thread only
   int monitor_generation_ = 0;
 
   std::mutex mu_;
@@ -218,6 +219,7 @@ void Client::Impl::DeclareLost(MonoTime now) {
   // Paranoid Pirate: a fresh socket drops whatever ZeroMQ still queues for the dead connection.
   CloseSocket();
   reconnect_at_ = now + delay;
+  server_instance_ = 0;  // whoever answers next is the server we register with
   if (connected_.exchange(false) && on_connection_) on_connection_(false);
 }
 
@@ -252,6 +254,16 @@ void Client::Impl::ReceiveAll(MonoTime now) {
         handshake_error_.clear();
       }
       if (on_connection_) on_connection_(true);
+    }
+    if (const auto* beat = std::get_if<wire::Heartbeat>(&message->body); beat && beat->sender_instance != 0) {
+      // ZeroMQ reconnects below us, so a server restarted within our liveness timeout looks like
+      // the same connection: only its new instance id says that it forgot us.
+      if (server_instance_ != 0 && beat->sender_instance != server_instance_ && on_connection_) {
+        MDETR_LOG_INFO("{} restarted; connecting again", options_.endpoint);
+        on_connection_(false);
+        on_connection_(true);
+      }
+      server_instance_ = beat->sender_instance;
     }
     Deliver(std::move(message).value());
   }

@@ -4,6 +4,7 @@
 #include <array>
 #include <exception>
 #include <map>
+#include <random>
 #include <thread>
 #include <utility>
 
@@ -17,6 +18,16 @@
 #include "common/transport/zmq_util.h"
 
 namespace mdetr::transport {
+namespace {
+
+// Identifies this server process in its heartbeats (never 0, which means "not told").
+uint64_t RandomInstance() {
+  std::random_device device;
+  const uint64_t id = (static_cast<uint64_t>(device()) << 32) ^ device();
+  return id == 0 ? 1 : id;
+}
+
+}  // namespace
 
 class Server::Impl {
  public:
@@ -73,6 +84,7 @@ class Server::Impl {
   std::atomic<bool> stop_{false};
   std::map<std::string, PeerState> peers_;  // I/O thread only
   uint64_t heartbeat_seq_ = 0;
+  const uint64_t instance_ = RandomInstance();
 };
 
 Status Server::Impl::Bind() {
@@ -255,7 +267,7 @@ void Server::Impl::Beat(MonoTime now) {
   for (const std::string& routing_id : lost) Forget(routing_id);
   wire::Envelope beat;
   beat.sender = options_.name;
-  beat.body = wire::Heartbeat{++heartbeat_seq_, SystemClock::Instance().WallMillis()};
+  beat.body = wire::Heartbeat{++heartbeat_seq_, SystemClock::Instance().WallMillis(), instance_};
   Result<std::string> frame = wire::Encode(beat);
   if (!frame.ok()) return;
   std::vector<std::string> ids;

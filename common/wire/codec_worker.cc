@@ -9,8 +9,11 @@ namespace mdetr::wire::internal {
 void Write(s::Heartbeat::Builder b, const Heartbeat& v) {
   b.setSeq(v.seq);
   b.setSentAtMillis(v.sent_at_millis);
+  b.setSenderInstance(v.sender_instance);
 }
-Heartbeat Read(s::Heartbeat::Reader r) { return Heartbeat{r.getSeq(), r.getSentAtMillis()}; }
+Heartbeat Read(s::Heartbeat::Reader r) {
+  return Heartbeat{r.getSeq(), r.getSentAtMillis(), r.getSenderInstance()};
+}
 
 void Write(s::Gpu::Builder b, const Gpu& v) {
   b.setIndex(v.index);

@@ -89,6 +89,7 @@ struct Metric {
 struct Heartbeat {
   seq @0 :UInt64;
   sentAtMillis @1 :Int64;   # sender's wall clock, for logs only
+  senderInstance @2 :UInt64;  # random per process start (0: not told): a change means the peer restarted
 }
 
 struct Gpu {

@@ -64,7 +64,10 @@ struct Ack {
 struct Heartbeat {
   uint64_t seq = 0;
   int64_t sent_at_millis = 0;
-  auto Tie() const { return std::tie(seq, sent_at_millis); }
+  // Random per process start of the sender (0 = not told). A server that restarts faster than the
+  // clients' liveness timeout is only noticed through this: its clients must register again.
+  uint64_t sender_instance = 0;
+  auto Tie() const { return std::tie(seq, sent_at_millis, sender_instance); }
 };
 
 struct Gpu {

@@ -179,6 +179,11 @@ TEST_F(ClusterTest, CoordinatorKilledWhileTasksRunLosesNothing) {
   // The running attempt was re-adopted, not restarted: it ran once.
   EXPECT_EQ(done["task_details"][0]["attempts"], 1) << Cli("events " + job);
   EXPECT_EQ(done["task_details"][0]["step"], 8);
+  // The restart was quicker than the workers' liveness timeout, so their connections never looked
+  // broken: they must still notice the new coordinator, register with it and take new work.
+  ASSERT_TRUE(WaitFor([&] { return AliveWorkers() == 3; }, 30)) << Cli("workers") << Cli("events");
+  const std::string next = Cli("submit " + cfg + Overrides("--set run.max_steps=2 --set run.eval_every_epochs=0")).substr(0, 19);
+  ASSERT_TRUE(WaitFor([&] { return JobState(next) == "succeeded"; }, 600)) << Cli("events " + next);
 }
 
 }  // namespace

@@ -421,6 +421,32 @@ TEST(TransportTest, ClientReconnectsAfterServerRestart) {
   EXPECT_GE(client->reconnects(), 1u);
 }
 
+TEST(TransportTest, AServerRestartedWithinTheLivenessTimeoutIsNoticed) {
+  // Liveness far longer than the restart: only the server's instance id can tell.
+  auto options = LoopbackServer();
+  options.heartbeat.interval = milliseconds(50);
+  options.heartbeat.liveness = 200;
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const std::string endpoint = server->endpoint();
+  std::atomic<int> ups{0};
+  std::atomic<int> downs{0};
+  auto client_options = ClientOf(endpoint);
+  client_options.heartbeat = options.heartbeat;
+  auto client = ConnectClient(client_options, nullptr, [&](bool connected) { ++(connected ? ups : downs); });
+  ASSERT_TRUE(WaitFor([&] { return ups >= 1; }));
+  std::this_thread::sleep_for(milliseconds(200));  // a few heartbeats: the first instance is known
+  EXPECT_EQ(downs, 0);
+
+  server.reset();
+  options.endpoint = endpoint;
+  server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return ups >= 2; })) << "a worker would never register with the new coordinator";
+  EXPECT_EQ(downs, 1);
+  EXPECT_TRUE(client->Call(wire::ListJobs{}, kCallTimeout).ok());
+}
+
 TEST(TransportTest, ServerCanAnswerLaterFromAnotherThread) {
   std::atomic<Server*> server_ptr{nullptr};
   std::mutex mu;
