@@ -40,6 +40,8 @@ CONFIGS = {
                  num_queries=100, text=dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
                                             intermediate_size=3072), image_short_side=800, image_max_size=1333),
 }
+# The released architecture at CPU-friendly image sizes, for the full-size objective parity (slow).
+CONFIGS["r101_small"] = dict(CONFIGS["r101"], image_short_side=320, image_max_size=480)
 # The released EfficientNet architectures (hubconf mdetr_efficientnetB3/B5): R101's settings on timm.
 CONFIGS.update({
     name: dict(CONFIGS["r101"], backbone=f"timm_tf_efficientnet_{name}_ns") for name in ("b3", "b5")
