@@ -143,7 +143,7 @@ Status Task::Setup() {
     train_set_ = std::make_shared<const grounding::ConcatDataset>(std::move(parts));
     sampler.shuffle = true;
     sampler.drop_last = true;
-    train_loader_ = std::make_unique<grounding::Loader>(train_set_, grounding::LoaderOptions{sampler, cfg_.data.num_workers, 4});
+    train_loader_ = std::make_unique<grounding::Loader>(train_set_, grounding::LoaderOptions{sampler, cfg_.data.num_workers, 4, device_});
     if (train_loader_->batches_per_epoch() == 0) {
       return InvalidArgumentError(files + ": fewer samples than one batch per rank");
     }
@@ -152,7 +152,7 @@ Status Task::Setup() {
     MDETR_ASSIGN_OR_RETURN(val_set_, open(cfg_.data.val[0], false));
     sampler.shuffle = false;
     sampler.drop_last = false;
-    val_loader_ = std::make_unique<grounding::Loader>(val_set_, grounding::LoaderOptions{sampler, cfg_.data.num_workers, 4});
+    val_loader_ = std::make_unique<grounding::Loader>(val_set_, grounding::LoaderOptions{sampler, cfg_.data.num_workers, 4, device_});
   }
 
   model_ = model::Mdetr(cfg_.model, cfg_.optim.lr_backbone > 0);
