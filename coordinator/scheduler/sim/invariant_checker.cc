@@ -90,6 +90,12 @@ void InvariantChecker::Check(const Event& event, const std::vector<Action>& acti
   for (const Action& a : actions) {
     const auto* k = std::get_if<KillAttempt>(&a);
     if (k == nullptr) continue;
+    // A failed rank ends its gang: killing the other ranks of the reported attempt is expected
+    // (settled in step 1).
+    if (const auto* f = std::get_if<TaskFinished>(&event);
+        f != nullptr && f->task == k->task && f->attempt == k->attempt && f->outcome != Outcome::kSucceeded) {
+      continue;
+    }
     auto it = tasks_.find(k->task);
     if (it == tasks_.end() || it->second.state != Task::kRunning || it->second.attempt != k->attempt) {
       Fail(fmt::format("{} names no running attempt", ToString(a)));
