@@ -52,6 +52,8 @@ def main():
         ("  its round trip p50 / p99 (ms)",
          f"{fmt(ours.get('submit_rtt_ms_p50_no_workers'), '', 2)}/ {fmt(ours.get('submit_rtt_ms_p99_no_workers'), '', 2)}",
          "-"),
+        (f"submit throughput, coordinator alone, {ours.get('clients', '?')} clients (jobs/s)",
+         fmt(ours.get("submit_jobs_per_s_no_workers_n_clients"), "/s"), "-"),
         ("submit throughput, 1 client (jobs/s; Ray: async tasks/s)",
          fmt(ours.get("submit_jobs_per_s_1_client"), "/s"), fmt(r.get("async_tasks_per_s"), "/s") + tag),
         (f"submit throughput, {ours.get('clients', '?')} clients (jobs/s)",

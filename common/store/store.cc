@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <filesystem>
+#include <iterator>
 #include <mutex>
 
 #include <rocksdb/db.h>
@@ -44,6 +45,13 @@ const char* FamilyName(Family family) { return kFamilyNames[static_cast<size_t>(
 void Batch::Put(Family family, std::string_view key, std::string_view value) {
   ops_.push_back(Op{family, false, std::string(key), FrameValue(value)});
   bytes_ += key.size() + value.size() + kValueHeaderBytes;
+}
+
+void Batch::Append(Batch&& other) {
+  ops_.insert(ops_.end(), std::make_move_iterator(other.ops_.begin()), std::make_move_iterator(other.ops_.end()));
+  bytes_ += other.bytes_;
+  other.ops_.clear();
+  other.bytes_ = 0;
 }
 
 void Batch::Delete(Family family, std::string_view key) {

@@ -44,6 +44,8 @@ class Batch {
  public:
   void Put(Family family, std::string_view key, std::string_view value);
   void Delete(Family family, std::string_view key);
+  // Moves `other`'s operations after this batch's (later operations win on the same key).
+  void Append(Batch&& other);
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
   size_t ApproximateBytes() const { return bytes_; }

@@ -159,6 +159,7 @@ void Server::Impl::Run() {
       // Bounded, so that a flood of requests cannot starve heartbeats and the outbox.
       for (int i = 0; i < 256 && ReceiveOne(now); ++i) {
       }
+      if (options_.on_burst_end) options_.on_burst_end();
     }
     for (auto& [routing_id, frame] : outbox_.TakeAll()) SendFrame(routing_id, frame);
     if (hb.enabled() && now >= next_beat) {

@@ -55,6 +55,9 @@ struct ServerOptions {
   // Called on the I/O thread after every heartbeat round, once silent peers have been reported
   // lost: a clock for work that must wait until a lost peer would have been noticed.
   std::function<void()> on_beat;
+  // Called on the I/O thread after each burst of messages read in one go (up to 256): a handler
+  // may defer its work and replies to here, to commit a whole burst with one fsync.
+  std::function<void()> on_burst_end;
 };
 
 // Fills options->curve_keys from a .secret file and options->authorized_keys from an allow-list

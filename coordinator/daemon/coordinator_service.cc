@@ -55,6 +55,7 @@ Result<std::unique_ptr<CoordinatorService>> CoordinatorService::Start(Coordinato
   MDETR_RETURN_IF_ERROR(svc->Recover());
   auto* raw = svc.get();
   svc->options_.server.on_beat = [raw] { raw->ReleaseHeldFailures(); };
+  svc->options_.server.on_burst_end = [raw] { raw->EndBurst(); };
   MDETR_ASSIGN_OR_RETURN(
       svc->server_,
       transport::Server::Start(
@@ -351,14 +352,38 @@ Status CoordinatorService::Apply(std::vector<sch::Event> events, store::Batch ba
     }
     events = std::move(follow_up);
   }
-  batch.Put(store::Family::kJobs, kSnapshotKey, SnapshotToJson(scheduler_->Snapshot()).dump());
-  MDETR_RETURN_IF_ERROR(store_->Commit(batch));  // synced before anything is acknowledged or sent
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (auto s = server_->Send(routes[i], std::move(out[i])); !s.ok()) {
-      MDETR_LOG_WARN("could not send to {}: {}", routes[i], s.ToString());
+  // Group commit: within a burst of requests everything waits for one synced commit at its end
+  // (Flush), replies included, so nothing is acknowledged or acted on before it is durable.
+  pending_.batch.Append(std::move(batch));
+  pending_.snapshot = true;
+  for (size_t i = 0; i < out.size(); ++i) pending_.sends.push_back({std::move(routes[i]), std::move(out[i]), false});
+  return in_burst_ ? Status::Ok() : Flush();
+}
+
+Status CoordinatorService::Flush() {
+  if (pending_.batch.empty() && !pending_.snapshot && pending_.sends.empty()) return Status::Ok();
+  Pending work = std::move(pending_);
+  pending_ = Pending{};
+  // The scheduler's state once per commit, not once per request: it is the largest record.
+  if (work.snapshot) work.batch.Put(store::Family::kJobs, kSnapshotKey, SnapshotToJson(scheduler_->Snapshot()).dump());
+  const Status committed = store_->Commit(work.batch);  // synced
+  if (!committed.ok()) MDETR_LOG_ERROR("committing {} state changes failed: {}", work.batch.size(), committed.ToString());
+  for (auto& send : work.sends) {
+    if (!committed.ok()) {
+      if (!send.is_reply) continue;  // nothing happens that was not recorded
+      send.envelope.body = ErrorBody(committed);
+    }
+    if (auto s = server_->Send(send.route, std::move(send.envelope)); !s.ok()) {
+      MDETR_LOG_WARN("could not send to {}: {}", send.route, s.ToString());
     }
   }
-  return Status::Ok();
+  return committed;
+}
+
+void CoordinatorService::EndBurst() {
+  std::lock_guard<std::mutex> lock(mu_);
+  in_burst_ = false;
+  (void)Flush();
 }
 
 void CoordinatorService::Record(store::Batch* batch, const std::vector<sch::Action>& actions,
@@ -570,7 +595,10 @@ void CoordinatorService::OnAttemptStatus(const wire::AttemptStatus& st) {
     }
     tasks_[task_id] = task;
     batch.Put(store::Family::kTasks, task_id, task.dump());
-    (void)store_->CommitUnsynced(batch);  // metrics may be lost in a crash; state transitions may not
+    // Metrics may be lost in a crash, state transitions may not. Behind a pending group commit they
+    // join it, so that an older copy of this task in that commit cannot land after this one.
+    if (in_burst_) pending_.batch.Append(std::move(batch));
+    else (void)store_->CommitUnsynced(batch);
     return;
   }
   if (const auto* c = std::get_if<wire::CheckpointRecord>(&st.event)) {
@@ -691,6 +719,17 @@ wire::Body CoordinatorService::OnResume(const wire::ResumeJob& req) {
 
 std::optional<wire::Envelope> CoordinatorService::Handle(const transport::Peer& peer, const wire::Envelope& msg) {
   std::lock_guard<std::mutex> lock(mu_);
+  in_burst_ = true;  // until EndBurst: the server calls it after the burst this message is part of
+  auto reply = HandleRequest(peer, msg);
+  if (!reply || (pending_.batch.empty() && !pending_.snapshot && pending_.sends.empty())) return reply;
+  // Something waits for the burst's commit: so does this reply (even a read must not show what is
+  // not durable yet).
+  reply->request_id = msg.request_id;
+  pending_.sends.push_back({peer.routing_id, std::move(*reply), true});
+  return std::nullopt;
+}
+
+std::optional<wire::Envelope> CoordinatorService::HandleRequest(const transport::Peer& peer, const wire::Envelope& msg) {
   wire::Envelope reply;
   reply.request_id = msg.request_id;
   const auto& b = msg.body;

@@ -35,6 +35,12 @@ class CoordinatorService {
   explicit CoordinatorService(CoordinatorOptions options);
   Status Recover();
   std::optional<wire::Envelope> Handle(const transport::Peer& peer, const wire::Envelope& msg);
+  std::optional<wire::Envelope> HandleRequest(const transport::Peer& peer, const wire::Envelope& msg);
+  // After a burst of messages: commits what they changed (one fsync) and sends their replies.
+  void EndBurst();
+  // Commits the pending state changes synced, then sends what waited for them; on a failed commit
+  // the deferred replies become errors and nothing else is sent. mu_ held.
+  Status Flush();
   void OnPeerLost(const transport::Peer& peer);
   // Ends the gang attempts whose infrastructure failure was held back long enough (on_beat).
   void ReleaseHeldFailures();
@@ -58,7 +64,8 @@ class CoordinatorService {
   Result<std::string> CreateJob(const std::string& job_id, const std::string& name, const std::string& config_yaml,
                                 std::vector<std::string> overrides, int priority, store::Batch* batch,
                                 std::vector<scheduler::Event>* events);
-  // Applies scheduler events, records their actions in `batch`, commits, then sends messages.
+  // Applies scheduler events and records their actions in `batch`; commits and sends at once, or,
+  // inside a burst, at its end (group commit).
   Status Apply(std::vector<scheduler::Event> events, store::Batch batch);
   void Record(store::Batch* batch, const std::vector<scheduler::Action>& actions, std::vector<wire::Envelope>* out,
               std::vector<std::string>* routes, std::vector<scheduler::Event>* follow_up);
@@ -81,6 +88,19 @@ class CoordinatorService {
   std::map<std::string, std::string> route_of_worker_;  // worker id -> routing id
   std::map<std::string, std::string> worker_of_route_;
   uint64_t next_event_seq_ = 1;
+  // Group commit (mu_ held): what the current burst changed and what waits for it to be durable.
+  struct PendingSend {
+    std::string route;
+    wire::Envelope envelope;
+    bool is_reply = false;
+  };
+  struct Pending {
+    store::Batch batch;
+    bool snapshot = false;
+    std::vector<PendingSend> sends;
+  };
+  Pending pending_;
+  bool in_burst_ = false;
   // Failures of multi-worker attempts waiting to see whether a worker of the gang was lost. Not
   // persisted: after a restart the surviving workers re-register without the failed rank, which
   // tears the attempt down the same way.

@@ -74,6 +74,23 @@ TEST(StoreTest, CommittedBatchSurvivesReopening) {
   EXPECT_EQ(GetOrEmpty(*store, Family::kMetrics, KeyWithNumber("job-1/loss/", 100)), "0.5");
 }
 
+TEST(StoreTest, AppendedBatchesCommitTogetherAndLaterWritesWin) {
+  // The coordinator's group commit: several requests' batches, in arrival order, as one commit.
+  std::unique_ptr<Store> store = OpenOrDie(testing::MakeTempDir("store-append"));
+  Batch first, second, third;
+  first.Put(Family::kTasks, "task-1", "pending");
+  first.Put(Family::kJobs, "job-1", "queued");
+  second.Put(Family::kTasks, "task-1", "running");
+  third.Delete(Family::kJobs, "job-1");
+  first.Append(std::move(second));
+  first.Append(std::move(third));
+  EXPECT_TRUE(second.empty());
+  EXPECT_EQ(first.size(), 4u);
+  ASSERT_TRUE(store->Commit(first).ok());
+  EXPECT_EQ(GetOrEmpty(*store, Family::kTasks, "task-1"), "running");
+  EXPECT_EQ(store->Get(Family::kJobs, "job-1").status().code(), StatusCode::kNotFound);
+}
+
 TEST(StoreTest, ColumnFamiliesAreIsolated) {
   std::unique_ptr<Store> store = OpenOrDie(testing::MakeTempDir("store-families"));
   Batch batch;
