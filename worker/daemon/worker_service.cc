@@ -1,4 +1,5 @@
 #include "worker/daemon/worker_service.h"
+#include "worker/daemon/failure_patterns.h"
 
 #include <dlfcn.h>
 #include <sys/prctl.h>
@@ -241,15 +242,7 @@ void WorkerService::ReadOutput(const std::string& attempt_id) {
     auto c = children_.find(attempt_id);
     if (c == children_.end()) return;
     Child& child = *c->second;
-    if (n > 0) {
-      std::ofstream(child.log_path, std::ios::app).write(buf->data(), static_cast<std::streamsize>(n));
-      child.line_buffer.append(buf->data(), n);
-      size_t pos;
-      while ((pos = child.line_buffer.find('\n')) != std::string::npos) {
-        HandleLine(child, child.line_buffer.substr(0, pos));
-        child.line_buffer.erase(0, pos + 1);
-      }
-    }
+    if (n > 0) AppendOutput(child, buf->data(), n);
     if (ec) {
       child.out.reset();
       Reap();
@@ -295,6 +288,28 @@ void WorkerService::HandleLine(Child& child, const std::string& line) {
   }
 }
 
+void WorkerService::DrainOutput(Child& child) {
+  if (!child.out) return;
+  boost::system::error_code ec;
+  child.out->non_blocking(true, ec);
+  std::array<char, 8192> buf;
+  while (!ec) {
+    const size_t n = child.out->read_some(asio::buffer(buf), ec);
+    if (n == 0) break;
+    AppendOutput(child, buf.data(), n);
+  }
+}
+
+void WorkerService::AppendOutput(Child& child, const char* data, size_t n) {
+  std::ofstream(child.log_path, std::ios::app).write(data, static_cast<std::streamsize>(n));
+  child.line_buffer.append(data, n);
+  size_t pos;
+  while ((pos = child.line_buffer.find('\n')) != std::string::npos) {
+    HandleLine(child, child.line_buffer.substr(0, pos));
+    child.line_buffer.erase(0, pos + 1);
+  }
+}
+
 void WorkerService::Reap() {
   int status = 0;
   pid_t pid;
@@ -303,10 +318,18 @@ void WorkerService::Reap() {
       Child& c = *it->second;
       if (c.pid != pid) continue;
       int code = 0, sig = 0;
-      const auto cls = ClassifyExit(status, c.kill_requested, &code, &sig);
-      MDETR_LOG_INFO("{} rank {} ended: exit {} signal {}", c.attempt_id, c.rank, code, sig);
-      Report(c.attempt_id, c.fencing,
-             wire::AttemptFinished{code, sig, cls, sig ? "killed by signal " + std::to_string(sig) : "exit " + std::to_string(code), NowMs()});
+      auto cls = ClassifyExit(status, c.kill_requested, &code, &sig);
+      std::string message = sig ? "killed by signal " + std::to_string(sig) : "exit " + std::to_string(code);
+      if (cls == wire::ExitClass::kAppError) {
+        DrainOutput(c);  // its last words may still sit in the pipe
+        // A generic failure whose output names a node problem is the node's, not the user's.
+        if (auto match = FindInfrastructureFailure(ReadTail(c.log_path))) {
+          cls = wire::ExitClass::kInfraError;
+          message += "; its output says \"" + match->pattern + "\": an infrastructure failure";
+        }
+      }
+      MDETR_LOG_INFO("{} rank {} ended: {}", c.attempt_id, c.rank, message);
+      Report(c.attempt_id, c.fencing, wire::AttemptFinished{code, sig, cls, message, NowMs()});
       std::error_code ec;
       fs::remove_all(fs::path(options_.data_dir) / "attempts" / (c.attempt_id + "-r" + std::to_string(c.rank)), ec);
       children_.erase(it);

@@ -58,6 +58,10 @@ class WorkerService {
   void OnConnection(bool connected);
   void Register();
   void Place(const wire::PlaceAttempt& p);
+  // Reads what a finished rank left in its pipe (non-blocking) into its log and event handling.
+  void DrainOutput(Child& child);
+  // Appends a rank's output to its log and handles the complete lines (events).
+  void AppendOutput(Child& child, const char* data, size_t n);
   void Kill(const wire::KillAttempt& k);
   void ReadOutput(const std::string& attempt_id);
   void HandleLine(Child& child, const std::string& line);
