@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "common/wire/messages.h"
 
@@ -24,6 +25,9 @@ inline wire::JobState JobStateFrom(const std::string& s) {
 inline std::string AttemptIdOf(const std::string& task, uint64_t attempt) {
   return task + "-a" + std::to_string(attempt);
 }
+
+// Wall-clock milliseconds, as records and events store times.
+inline int64_t NowMs() { return SystemClock::Instance().WallMillis(); }
 
 inline wire::Body ErrorBody(const Status& s) { return wire::ErrorFromStatus(s); }
 

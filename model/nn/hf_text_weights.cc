@@ -22,18 +22,6 @@ Result<std::string> WeightsFileIn(const std::string& path) {
                        "model folder or one of those files)");
 }
 
-torch::ScalarType TorchDtype(io::DType dtype) {
-  switch (dtype) {
-    case io::DType::kFloat64: return torch::kFloat64;
-    case io::DType::kFloat16: return torch::kFloat16;
-    case io::DType::kBFloat16: return torch::kBFloat16;
-    case io::DType::kInt64: return torch::kInt64;
-    case io::DType::kInt32: return torch::kInt32;
-    case io::DType::kUInt8: return torch::kUInt8;
-    case io::DType::kBool: return torch::kBool;
-    default: return torch::kFloat32;
-  }
-}
 
 }  // namespace
 
@@ -45,10 +33,7 @@ Result<LoadReport> LoadHfTextEncoderWeights(RobertaModel& encoder, const std::st
     std::string key = name;
     if (key.rfind("roberta.", 0) == 0) key = key.substr(8);
     if (key.rfind("lm_head.", 0) == 0 || key == "embeddings.position_ids") continue;
-    auto keep = view.owner;
-    mapped[key] = torch::from_blob(const_cast<uint8_t*>(view.data()), view.shape, view.strides,
-                                   [keep](void*) mutable { keep.reset(); },
-                                   torch::TensorOptions().dtype(TorchDtype(view.dtype)));
+    mapped[key] = TensorFromView(view);
   }
   // Checkpoints without a pooler (MDETR never reads it) are complete for our purpose.
   const bool has_pooler = mapped.count("pooler.dense.weight") > 0;

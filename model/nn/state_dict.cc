@@ -79,4 +79,27 @@ Result<LoadReport> LoadStateDict(torch::nn::Module& module, const StateDict& sou
   return report;
 }
 
+torch::Tensor TensorFromView(const io::TensorView& view, std::shared_ptr<const void> keep) {
+  auto owner = view.owner;
+  torch::ScalarType dtype = torch::kFloat32;
+  switch (view.dtype) {
+    case io::DType::kFloat64: dtype = torch::kFloat64; break;
+    case io::DType::kFloat16: dtype = torch::kFloat16; break;
+    case io::DType::kBFloat16: dtype = torch::kBFloat16; break;
+    case io::DType::kInt64: dtype = torch::kInt64; break;
+    case io::DType::kInt32: dtype = torch::kInt32; break;
+    case io::DType::kInt16: dtype = torch::kInt16; break;
+    case io::DType::kInt8: dtype = torch::kInt8; break;
+    case io::DType::kUInt8: dtype = torch::kUInt8; break;
+    case io::DType::kBool: dtype = torch::kBool; break;
+    default: break;
+  }
+  return torch::from_blob(const_cast<uint8_t*>(view.data()), view.shape, view.strides,
+                          [owner, keep](void*) mutable {
+                            owner.reset();
+                            keep.reset();
+                          },
+                          torch::TensorOptions().dtype(dtype));
+}
+
 }  // namespace mdetr::model

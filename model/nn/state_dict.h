@@ -9,10 +9,15 @@
 #include <vector>
 
 #include "common/status.h"
+#include "model/io/tensor_view.h"
 
 namespace mdetr::model {
 
 using StateDict = std::map<std::string, torch::Tensor>;
+
+// A tensor over a checkpoint's mapped bytes, without a copy; it keeps the mapping alive through
+// the view's owner and `keep` (either may be null).
+torch::Tensor TensorFromView(const io::TensorView& view, std::shared_ptr<const void> keep = nullptr);
 
 // Parameters and buffers with their reference names ("backbone.0.body.conv1.weight", ...).
 StateDict NamedStateDict(const torch::nn::Module& module);

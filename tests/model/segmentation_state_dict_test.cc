@@ -8,29 +8,13 @@
 
 #include "model/nn/segmentation.h"
 #include "model/nn/state_dict.h"
+#include "tests/model/key_list.h"
 #include "tests/model/segmentation_fixture.h"
 
 namespace mdetr::model {
 namespace {
 
-std::map<std::string, std::vector<int64_t>> ReadKeyList(const std::string& path) {
-  std::map<std::string, std::vector<int64_t>> keys;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream cols(line);
-    std::string name, shape;
-    if (!std::getline(cols, name, '\t') || !std::getline(cols, shape, '\t')) continue;
-    if (shape.empty() || shape[0] != '[') continue;
-    std::vector<int64_t> dims;
-    std::istringstream ds(shape.substr(1, shape.size() - 2));
-    for (std::string d; std::getline(ds, d, ',');) {
-      if (!d.empty()) dims.push_back(std::stoll(d));
-    }
-    keys[name] = dims;
-  }
-  return keys;
-}
+using testing::ReadKeyList;
 
 void ExpectSameKeys(const config::ModelConfig& cfg, const std::string& tsv) {
   MdetrSegm model(cfg);

@@ -8,30 +8,12 @@
 #include "common/config/experiment.h"
 #include "model/nn/mdetr.h"
 #include "model/nn/state_dict.h"
+#include "tests/model/key_list.h"
 
 namespace mdetr::model {
 namespace {
 
-// name -> shape string "[a,b]" from a key list TSV (columns: name, shape, dtype).
-std::map<std::string, std::vector<int64_t>> ReadKeyList(const std::string& path) {
-  std::map<std::string, std::vector<int64_t>> keys;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream cols(line);
-    std::string name, shape;
-    if (!std::getline(cols, name, '\t') || !std::getline(cols, shape, '\t')) continue;
-    if (shape.empty() || shape[0] != '[') continue;
-    std::vector<int64_t> dims;
-    std::string inner = shape.substr(1, shape.size() - 2);
-    std::istringstream ds(inner);
-    for (std::string d; std::getline(ds, d, ',');) {
-      if (!d.empty()) dims.push_back(std::stoll(d));
-    }
-    keys[name] = dims;
-  }
-  return keys;
-}
+using testing::ReadKeyList;
 
 void ExpectSameKeys(const config::ModelConfig& cfg, const std::string& tsv) {
   Mdetr model(cfg);

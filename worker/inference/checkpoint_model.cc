@@ -5,30 +5,6 @@
 namespace mdetr::inference {
 namespace {
 
-torch::ScalarType ToTorchDtype(io::DType dtype) {
-  switch (dtype) {
-    case io::DType::kFloat32: return torch::kFloat32;
-    case io::DType::kFloat64: return torch::kFloat64;
-    case io::DType::kFloat16: return torch::kFloat16;
-    case io::DType::kBFloat16: return torch::kBFloat16;
-    case io::DType::kInt64: return torch::kInt64;
-    case io::DType::kInt32: return torch::kInt32;
-    case io::DType::kInt16: return torch::kInt16;
-    case io::DType::kInt8: return torch::kInt8;
-    case io::DType::kUInt8: return torch::kUInt8;
-    case io::DType::kBool: return torch::kBool;
-    default: return torch::kFloat32;
-  }
-}
-
-// A torch view of the mapped file: no copy; the tensor keeps the mapping alive.
-torch::Tensor ToTorch(const io::TensorView& view, const std::shared_ptr<const io::MappedFile>& file) {
-  auto keep = file;
-  return torch::from_blob(const_cast<uint8_t*>(view.data()), view.shape, view.strides,
-                          [keep](void*) mutable { keep.reset(); },
-                          torch::TensorOptions().dtype(ToTorchDtype(view.dtype)));
-}
-
 template <typename T>
 void ReadArg(const io::PyValue& args, const char* name, T* out) {
   const io::PyValue v = args.attr(name);
@@ -158,7 +134,7 @@ Result<LoadedModel> LoadModelFromCheckpoint(const std::string& path, const std::
     return InvalidArgumentError(path + ": cannot build the model its args describe: " + e.what_without_backtrace());
   }
   model::StateDict sd;
-  for (const auto& [name, view] : *weights) sd[name] = ToTorch(view, ckpt->file);
+  for (const auto& [name, view] : *weights) sd[name] = model::TensorFromView(view, ckpt->file);
   auto report = model::LoadStateDict(*loaded.model, sd);
   if (!report.ok()) return report.status().WithContext(path + " (" + loaded.weights_key + ")");
   loaded.report = *report;
