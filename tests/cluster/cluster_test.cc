@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/cluster/local_cluster.h"
 #include "tests/support/child_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_paths.h"
@@ -19,75 +20,22 @@ namespace mdetr::testing {
 namespace {
 using nlohmann::json;
 
-class ClusterTest : public ::testing::Test {
+class ClusterTest : public LocalClusterTest {
  protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("cluster");
-    endpoint_ = "tcp://127.0.0.1:" + std::to_string(FreeLocalPort());
-    StartCoordinator();
-    for (int i = 0; i < 3; ++i) StartWorker(i);
-    ASSERT_TRUE(WaitFor([&] { return Cli("workers --json").size() > 2 && AliveWorkers() == 3; }, 60))
-        << ReadFile(dir_ + "/coordinator.log");
-    data_ = dir_ + "/synth";
-    const auto r = RunCommand(BuildDir() + "/bin/mdetr data synth --out " + data_ + " --images 24 --seed 4");
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-  }
+  void SetUp() override { StartCluster("cluster", 24); }
 
-  void StartCoordinator() {
-    coordinator_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{BuildDir() + "/bin/mdetr-coordinator", "--data-dir", dir_ + "/coord", "--shared-dir",
-                                 dir_ + "/shared", "--bind", endpoint_, "--heartbeat", "0.5", "--liveness", "4"},
-        dir_ + "/coordinator.log");
-  }
-  void StartWorker(int i) {
-    const std::string id = "w" + std::to_string(i);
-    workers_[static_cast<size_t>(i)] = std::make_unique<ChildProcess>(
-        std::vector<std::string>{BuildDir() + "/bin/mdetr-worker", "--id", id, "--coordinator", endpoint_, "--data-dir",
-                                 dir_ + "/" + id, "--cpu-slots", "1", "--gpus", "0", "--heartbeat", "0.5", "--liveness", "4"},
-        dir_ + "/" + id + ".log");
-  }
-
-  std::string Cli(const std::string& args) {
-    return RunCommand(BuildDir() + "/bin/mdetr " + args + " --coordinator " + endpoint_).output;
-  }
-  json CliJson(const std::string& args) {
-    try {
-      return json::parse(Cli(args));
-    } catch (const std::exception&) {
-      return json();
-    }
-  }
-  int AliveWorkers() {
-    int n = 0;
-    for (const auto& w : CliJson("workers --json")) n += w.value("alive", false) ? 1 : 0;
-    return n;
-  }
-  template <typename F>
-  bool WaitFor(F&& ok, int timeout_s) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (ok()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    }
-    return false;
-  }
   std::string Overrides(const std::string& extra) const {
     return " --set data.train.0.ann_file=" + data_ + "/train.json --set data.train.0.images=" + data_ +
            "/images --set data.val.0.ann_file=" + data_ + "/val.json --set data.val.0.images=" + data_ +
            "/images --set data.scales=[96] --set data.max_size=128 --set data.eval_size=96 --set run.threads=1"
            " --set run.log_every_steps=1 " + extra;
   }
-  std::string JobState(const std::string& job) { return CliJson("status " + job + " --json").value("state", ""); }
   std::map<std::string, torch::Tensor> FinalWeights(const std::string& task) {
     auto list = trainer::ListCheckpoints(dir_ + "/shared/tasks/" + task + "/checkpoints");
     if (list.empty()) return {};
     auto st = trainer::LoadCheckpoint(list.back());
     return st.ok() ? st->model : std::map<std::string, torch::Tensor>{};
   }
-
-  std::string dir_, endpoint_, data_;
-  std::unique_ptr<ChildProcess> coordinator_;
-  std::array<std::unique_ptr<ChildProcess>, 3> workers_;
 };
 
 TEST_F(ClusterTest, SweepOfThreeFineTunesRunsAndReportsEveryCurve) {

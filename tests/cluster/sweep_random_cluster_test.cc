@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/config/document.h"
+#include "tests/cluster/local_cluster.h"
 #include "tests/support/child_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_paths.h"
@@ -26,57 +27,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class RandomSweepClusterTest : public ::testing::Test {
+class RandomSweepClusterTest : public LocalClusterTest {
  protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("sweep_cluster");
-    endpoint_ = "tcp://127.0.0.1:" + std::to_string(FreeLocalPort());
-    StartCoordinator();
-    for (size_t i = 0; i < workers_.size(); ++i) {
-      const std::string id = "w" + std::to_string(i);
-      workers_[i] = std::make_unique<ChildProcess>(
-          std::vector<std::string>{BuildDir() + "/bin/mdetr-worker", "--id", id, "--coordinator", endpoint_,
-                                   "--data-dir", dir_ + "/" + id, "--cpu-slots", "1", "--gpus", "0", "--heartbeat",
-                                   "0.5", "--liveness", "4"},
-          dir_ + "/" + id + ".log");
-    }
-    data_ = dir_ + "/synth";
-    const auto r = RunCommand(BuildDir() + "/bin/mdetr data synth --out " + data_ + " --images 12 --seed 4");
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    ASSERT_TRUE(WaitFor([&] { return AliveWorkers() == 3; }, 60)) << ReadFile(dir_ + "/coordinator.log");
-  }
+  void SetUp() override { StartCluster("sweep_cluster", 12); }
+  void OnPoll() override { CaptureAttemptConfigs(); }
 
-  void StartCoordinator() {
-    coordinator_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{BuildDir() + "/bin/mdetr-coordinator", "--data-dir", dir_ + "/coord", "--shared-dir",
-                                 dir_ + "/shared", "--bind", endpoint_, "--heartbeat", "0.5", "--liveness", "4"},
-        dir_ + "/coordinator.log");
-  }
-  std::string Cli(const std::string& args) {
-    return RunCommand(BuildDir() + "/bin/mdetr " + args + " --coordinator " + endpoint_).output;
-  }
-  json CliJson(const std::string& args) {
-    try {
-      return json::parse(Cli(args));
-    } catch (const std::exception&) {
-      return json();
-    }
-  }
-  int AliveWorkers() {
-    int n = 0;
-    for (const auto& w : CliJson("workers --json")) n += w.value("alive", false) ? 1 : 0;
-    return n;
-  }
-  template <typename F>
-  bool WaitFor(F&& ok, int timeout_s) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (std::chrono::steady_clock::now() < deadline) {
-      CaptureAttemptConfigs();
-      if (ok()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    }
-    return false;
-  }
   // Keeps a copy of the config each worker hands to rank 0 of each attempt (the worker removes
   // the attempt's folder when it ends), keyed by attempt folder name: "<task>-a<n>-r0".
   void CaptureAttemptConfigs() {
@@ -100,9 +55,6 @@ class RandomSweepClusterTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_, endpoint_, data_;
-  std::unique_ptr<ChildProcess> coordinator_;
-  std::array<std::unique_ptr<ChildProcess>, 3> workers_;
   std::map<std::string, std::string> attempt_configs_;
 };
 
