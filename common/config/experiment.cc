@@ -163,6 +163,7 @@ void ParseRun(Object& o, RunConfig* r) {
   o.Optional("best_metric", &r->best_metric);
   o.Optional("eval_every_epochs", &r->eval_every_epochs);
   o.Optional("log_every_steps", &r->log_every_steps);
+  o.Optional("tensorboard", &r->tensorboard);
   o.Optional("max_steps", &r->max_steps);
   o.Optional("ranks", &r->ranks);
   o.Optional("gpus_per_rank", &r->gpus_per_rank);

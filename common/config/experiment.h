@@ -112,6 +112,7 @@ struct RunConfig {
   std::string best_metric;        // keep the best checkpoint by this eval metric too
   int eval_every_epochs = 1;
   int log_every_steps = 10;
+  bool tensorboard = true;        // also write <output>/tensorboard/events.out.tfevents.* (TensorBoard scalars)
   int max_steps = 0;              // 0 = run all epochs; > 0 stops early (tests, smoke runs)
   // What the task asks of the cluster: `ranks` processes, each with these GPUs or CPU slots.
   // Unset (-1): one GPU per rank for device cuda, one CPU slot per rank for device cpu.

@@ -76,6 +76,14 @@ ResNetImpl::ResNetImpl(const ResNetSpec& spec, bool dilation_in_layer4) {
     layers_.push_back(register_module("layer" + std::to_string(layer + 1), seq));
     channels_.push_back(in);
   }
+  // torchvision's initialisation (He-normal, fan-out): LibTorch's default conv init shrinks the activations
+  // about 2.5x per stage, and a backbone trained from scratch (synthetic data, tests) has no batch norm
+  // statistics to compensate because the norm layers are frozen.
+  for (auto& module : modules(/*include_self=*/false)) {
+    if (auto* conv = module->as<torch::nn::Conv2dImpl>()) {
+      torch::nn::init::kaiming_normal_(conv->weight, /*a=*/0, torch::kFanOut, torch::kReLU);
+    }
+  }
 }
 
 std::vector<torch::Tensor> ResNetImpl::forward(const torch::Tensor& x, bool all_levels) {

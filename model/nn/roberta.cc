@@ -54,6 +54,23 @@ RobertaModelImpl::RobertaModelImpl(const config::TextEncoderConfig& cfg, double 
   }
   auto pooler = register_module("pooler", std::make_shared<torch::nn::Module>());
   pooler_ = pooler->register_module("dense", torch::nn::Linear(hidden_, hidden_));
+  InitLikeHuggingFace();
+}
+
+void RobertaModelImpl::InitLikeHuggingFace() {
+  // Hugging Face's RobertaPreTrainedModel._init_weights (initializer_range 0.02), so that an encoder trained
+  // from scratch starts where the reference's would; pretrained weights overwrite all of it.
+  constexpr double kInitStd = 0.02;
+  torch::NoGradGuard no_grad;
+  for (auto& module : modules(/*include_self=*/false)) {
+    if (auto* linear = module->as<torch::nn::LinearImpl>()) {
+      linear->weight.normal_(0.0, kInitStd);
+      if (linear->bias.defined()) linear->bias.zero_();
+    } else if (auto* embedding = module->as<torch::nn::EmbeddingImpl>()) {
+      embedding->weight.normal_(0.0, kInitStd);
+      if (embedding->options.padding_idx()) embedding->weight[*embedding->options.padding_idx()].zero_();
+    }
+  }
 }
 
 RobertaOutput RobertaModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) {

@@ -40,6 +40,8 @@ class RobertaModelImpl : public torch::nn::Module {
   static constexpr int64_t kPadId = 1;
 
  private:
+  void InitLikeHuggingFace();
+
   int64_t hidden_;
   torch::nn::Embedding word_{nullptr}, position_{nullptr}, token_type_{nullptr};
   torch::nn::LayerNorm emb_norm_{nullptr};
