@@ -9,8 +9,8 @@ namespace mdetr::grounding {
 namespace fs = std::filesystem;
 
 GroundingDataset::GroundingDataset(DatasetOptions options, std::shared_ptr<const annotations::CocoDataset> data,
-                                   std::shared_ptr<const text::RobertaTokenizer> tokenizer)
-    : options_(std::move(options)), data_(std::move(data)), tokenizer_(std::move(tokenizer)) {
+                                   std::shared_ptr<const text::RobertaTokenizer> tokenizer, TaskFields task)
+    : options_(std::move(options)), data_(std::move(data)), tokenizer_(std::move(tokenizer)), task_(std::move(task)) {
   order_ = data_->ImagesSortedById();
 }
 
@@ -21,8 +21,11 @@ Result<std::shared_ptr<GroundingDataset>> GroundingDataset::Open(const DatasetOp
   if (!fs::is_directory(options.image_dir)) {
     return NotFoundError(options.image_dir + ": image folder does not exist (for " + options.ann_file + ")");
   }
+  auto task = TaskFields::Open(options.task, *data, options.ann_file);
+  if (!task.ok()) return task.status();
   auto shared = std::make_shared<const annotations::CocoDataset>(std::move(data).value());
-  return std::shared_ptr<GroundingDataset>(new GroundingDataset(options, std::move(shared), std::move(tokenizer)));
+  return std::shared_ptr<GroundingDataset>(
+      new GroundingDataset(options, std::move(shared), std::move(tokenizer), std::move(task).value()));
 }
 
 Result<Sample> GroundingDataset::Get(int64_t index, std::mt19937_64& rng) const {
@@ -44,6 +47,7 @@ Result<Sample> GroundingDataset::Get(int64_t index, std::mt19937_64& rng) const 
   x.image = torch::from_blob(const_cast<uint8_t*>(decoded->data()), {decoded->height(), decoded->width(), 3},
                              torch::kUInt8);
   std::vector<float> boxes;
+  std::vector<uint32_t> kept;  // the annotations behind the boxes, in order
   for (uint32_t a : data_->AnnotationsOf(img_index)) {
     const auto& ann = data_->annotations()[a];
     if (ann.iscrowd) continue;
@@ -53,6 +57,8 @@ Result<Sample> GroundingDataset::Get(int64_t index, std::mt19937_64& rng) const 
     const double x1 = std::clamp(ann.bbox[0] + ann.bbox[2], 0.0, static_cast<double>(s.orig_width));
     const double y1 = std::clamp(ann.bbox[1] + ann.bbox[3], 0.0, static_cast<double>(s.orig_height));
     if (x1 <= x0 || y1 <= y0) continue;
+    x.box_index.push_back(static_cast<int64_t>(kept.size()));
+    kept.push_back(a);
     boxes.insert(boxes.end(), {static_cast<float>(x0), static_cast<float>(y0), static_cast<float>(x1),
                                static_cast<float>(y1)});
     std::vector<text::CharSpan> spans;
@@ -61,6 +67,10 @@ Result<Sample> GroundingDataset::Get(int64_t index, std::mt19937_64& rng) const 
   }
   x.boxes = torch::tensor(boxes).reshape({-1, 4});
   s.orig_boxes = x.boxes.clone();
+  if (task_.options().masks) {
+    x.masks = task_.Masks(*data_, kept, static_cast<int>(s.orig_width), static_cast<int>(s.orig_height));
+  }
+  if (!task_.options().qa_dataset.empty()) s.answer = task_.Answer(*data_, img_index);
   for (const auto& phrase : data_->EvalPhrases(img_index)) {
     std::vector<text::CharSpan> spans;
     for (const auto& sp : phrase) spans.push_back({sp.begin, sp.end});
@@ -82,6 +92,12 @@ Result<Sample> GroundingDataset::Get(int64_t index, std::mt19937_64& rng) const 
   s.image = NormalizedFloatChw(y.image);
   s.boxes = NormalizedCxcywh(y.boxes, y.image.size(0), y.image.size(1));
   s.tokens_positive = y.spans;
+  if (y.masks.defined()) s.masks = y.masks;
+  if (task_.options().isfinal) {
+    std::vector<float> flags;
+    for (int64_t k : y.box_index) flags.push_back(data_->annotations()[kept[static_cast<size_t>(k)]].isfinal > 0 ? 1.f : 0.f);
+    s.isfinal = torch::tensor(flags, torch::kFloat32).reshape({-1});
+  }
 
   text::EncodeOptions enc;
   enc.max_tokens = text::kPositiveMapWidth;

@@ -1,7 +1,8 @@
 // Image-text pairs of an MDETR annotation file (Flickr30k, RefCOCO*, the pre-training mix, the
 // synthetic data, ...) as training/evaluation samples: the decoded image through the reference's
 // transforms, the caption, its boxes with the caption spans that name them, the positive map, and
-// the phrases to score at evaluation (tokens_positive_eval).
+// the phrases to score at evaluation (tokens_positive_eval); and, when the task needs them, the
+// boxes' masks, the question's answer or the boxes' is-final flags (task_fields.h).
 #pragma once
 
 #include <torch/torch.h>
@@ -13,6 +14,7 @@
 
 #include "common/status.h"
 #include "datasets/annotations/coco_dataset.h"
+#include "datasets/grounding/task_fields.h"
 #include "datasets/grounding/transforms.h"
 #include "model/text/roberta_tokenizer.h"
 
@@ -33,6 +35,10 @@ struct Sample {
   std::vector<std::vector<text::CharSpan>> eval_phrases;
   // For each box, the eval phrase it belongs to (-1 if none): phrases whose spans overlap.
   std::vector<int> box_phrase;
+  // Task fields, when the dataset's TaskFieldOptions ask for them (undefined / type -1 otherwise):
+  torch::Tensor masks;    // [n,H,W] bool, transformed with the boxes (segmentation)
+  torch::Tensor isfinal;  // [n] float (CLEVR-Ref+)
+  QaLabel answer;         // the question's answer (GQA, CLEVR)
 };
 
 struct DatasetOptions {
@@ -40,6 +46,7 @@ struct DatasetOptions {
   std::string image_dir;
   bool train = true;
   TransformOptions transforms;
+  TaskFieldOptions task;
 };
 
 class GroundingDataset {
@@ -52,13 +59,16 @@ class GroundingDataset {
   Result<Sample> Get(int64_t index, std::mt19937_64& rng) const;
   const annotations::CocoDataset& annotations() const { return *data_; }
   const DatasetOptions& options() const { return options_; }
+  // The image record of sample `index` (its annotations, caption, answer, ...).
+  uint32_t image_index(int64_t index) const { return order_[static_cast<size_t>(index)]; }
 
  private:
   GroundingDataset(DatasetOptions options, std::shared_ptr<const annotations::CocoDataset> data,
-                   std::shared_ptr<const text::RobertaTokenizer> tokenizer);
+                   std::shared_ptr<const text::RobertaTokenizer> tokenizer, TaskFields task);
   DatasetOptions options_;
   std::shared_ptr<const annotations::CocoDataset> data_;
   std::shared_ptr<const text::RobertaTokenizer> tokenizer_;
+  TaskFields task_;
   std::vector<uint32_t> order_;  // image indices sorted by id, as the reference iterates
 };
 

@@ -25,6 +25,34 @@ const char* KindName(RecordedDraws::Kind kind) {
   return "?";
 }
 
+// The reference's interpolate(masks[:, None].float(), size, mode="nearest")[:, 0] > 0.5, with
+// torch's nearest source index (floor(dst * in / out) in float32, exact for 2x). Plain loops:
+// a loader thread stays out of the intra-op thread pool.
+int64_t NearestSource(int64_t dst, int64_t in, int64_t out) {
+  if (in == out) return dst;
+  if (out == 2 * in) return dst >> 1;
+  const float scale = static_cast<float>(in) / static_cast<float>(out);
+  return std::min(static_cast<int64_t>(std::floor(static_cast<float>(dst) * scale)), in - 1);
+}
+
+torch::Tensor ResizeMasksNearest(const torch::Tensor& masks, int64_t oh, int64_t ow) {
+  const auto src = masks.to(torch::kBool).contiguous();
+  const int64_t n = src.size(0), h = src.size(1), w = src.size(2);
+  auto out = torch::empty({n, oh, ow}, torch::kBool);
+  std::vector<int64_t> xs(static_cast<size_t>(ow));
+  for (int64_t x = 0; x < ow; ++x) xs[static_cast<size_t>(x)] = NearestSource(x, w, ow);
+  const bool* in = src.data_ptr<bool>();
+  bool* o = out.data_ptr<bool>();
+  for (int64_t k = 0; k < n; ++k) {
+    for (int64_t y = 0; y < oh; ++y) {
+      const bool* row = in + (k * h + NearestSource(y, h, oh)) * w;
+      bool* dst = o + (k * oh + y) * ow;
+      for (int64_t x = 0; x < ow; ++x) dst[x] = row[xs[static_cast<size_t>(x)]];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 double GeneratorDraws::Uniform() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
@@ -88,6 +116,7 @@ ImageWithBoxes Resize(const ImageWithBoxes& in, int size, int max_size) {
   const auto src = in.image.contiguous();
   out.image = torch::empty({oh, ow, c}, torch::kUInt8);
   PilBilinearResize(src.data_ptr<uint8_t>(), h, w, c, oh, ow, out.image.data_ptr<uint8_t>());
+  if (in.masks.defined()) out.masks = ResizeMasksNearest(in.masks, oh, ow);
   if (in.boxes.numel() > 0) {
     // Ratios in double, then float32, as torch.as_tensor of Python floats.
     const auto rw = static_cast<float>(static_cast<double>(ow) / static_cast<double>(w));
@@ -108,9 +137,23 @@ ImageWithBoxes Crop(const ImageWithBoxes& in, int64_t top, int64_t left, int64_t
   for (int64_t y = 0; y < height; ++y) {
     std::memcpy(d + y * row_bytes, s + y * src.size(1) * channels, static_cast<size_t>(row_bytes));
   }
+  if (in.masks.defined()) {
+    // Row copies, as for the image.
+    const auto m = in.masks.to(torch::kBool).contiguous();
+    const int64_t n = m.size(0), mh = m.size(1), mw = m.size(2);
+    out.masks = torch::empty({n, height, width}, torch::kBool);
+    const bool* ms = m.data_ptr<bool>();
+    bool* md = out.masks.data_ptr<bool>();
+    for (int64_t k = 0; k < n; ++k) {
+      for (int64_t y = 0; y < height; ++y) {
+        std::memcpy(md + (k * height + y) * width, ms + (k * mh + top + y) * mw + left, static_cast<size_t>(width));
+      }
+    }
+  }
   if (in.boxes.numel() == 0) {
     out.boxes = in.boxes;
     out.spans = in.spans;
+    out.box_index = in.box_index;
     return out;
   }
   auto b = in.boxes - torch::tensor({static_cast<float>(left), static_cast<float>(top), static_cast<float>(left),
@@ -119,9 +162,12 @@ ImageWithBoxes Crop(const ImageWithBoxes& in, int64_t top, int64_t left, int64_t
           .clamp_min(0);
   const auto keep = (b.select(1, 1) > b.select(1, 0)).all(1);
   out.boxes = b.reshape({-1, 4}).index({keep});
+  if (out.masks.defined()) out.masks = out.masks.index({keep});
   const auto keep_a = keep.accessor<bool, 1>();
   for (int64_t i = 0; i < keep.size(0); ++i) {
-    if (keep_a[i]) out.spans.push_back(in.spans[static_cast<size_t>(i)]);
+    if (!keep_a[i]) continue;
+    out.spans.push_back(in.spans[static_cast<size_t>(i)]);
+    if (!in.box_index.empty()) out.box_index.push_back(in.box_index[static_cast<size_t>(i)]);
   }
   return out;
 }

@@ -80,10 +80,17 @@ class RecordedDraws : public TransformDraws {
 };
 
 // An 8-bit image (uint8 [H,W,C], as decoded) with boxes in pixels (xyxy) and their caption spans.
+// Optional per-box companions follow the boxes through every transform, as the reference's
+// target["masks"] does: masks are resized with nearest-neighbour interpolation (then > 0.5),
+// cropped with the image, and dropped with the boxes a crop drops.
 struct ImageWithBoxes {
   torch::Tensor image;
   torch::Tensor boxes;  // [n,4] float xyxy pixels
   std::vector<std::vector<text::CharSpan>> spans;  // per box
+  torch::Tensor masks;  // [n,H,W] bool at the image's size; undefined when not asked for
+  // Per box, its position in the sample's annotation order (empty when not tracked): lets
+  // per-box fields such as CLEVR-Ref+'s is-final be looked up after a crop dropped boxes.
+  std::vector<int64_t> box_index;
 };
 
 // (h, w) after resizing the shorter side to `size` with the longer side capped at max_size.

@@ -4,22 +4,25 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cctype>
 #include <filesystem>
+#include <optional>
 
 #include "common/log_line.h"
-#include "datasets/eval/phrase_recall.h"
 #include "datasets/grounding/loader.h"
 #include "model/nn/hf_text_weights.h"
-#include "model/nn/mdetr.h"
 #include "model/nn/state_dict.h"
 #include "model/objective/optim_recipe.h"
+#include "model/objective/qa_losses.h"
 #include "model/objective/set_criterion.h"
-#include "model/text/positive_map.h"
 #include "worker/trainer/checkpoint.h"
 #include "worker/trainer/device_memory.h"
+#include "worker/trainer/evaluation.h"
 #include "worker/trainer/event_log.h"
 #include "worker/trainer/gradient_buckets.h"
 #include "worker/trainer/precision.h"
+#include "worker/trainer/task_model.h"
+#include "worker/trainer/task_targets.h"
 
 namespace mdetr::trainer {
 namespace fs = std::filesystem;
@@ -30,6 +33,17 @@ std::atomic<bool> g_stop_requested{false};
 extern "C" void OnStopSignal(int) { g_stop_requested = true; }
 
 using Clock = std::chrono::steady_clock;
+
+// The criterion suffixes the terms of the auxiliary decoder layers "_0", "_1", ...; the step
+// events carry the last layer's terms (and the QA terms and accuracies) only.
+bool IsAuxLayerTerm(const std::string& name) {
+  const size_t us = name.rfind('_');
+  if (us == std::string::npos || us + 1 == name.size()) return false;
+  for (size_t i = us + 1; i < name.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
+  }
+  return true;
+}
 
 struct Failure {
   int code;
@@ -45,10 +59,11 @@ class Task {
  private:
   Status Setup();
   Status Train();
-  Result<std::map<std::string, double>> Evaluate(model::Mdetr& model);
+  Status BuildModels();
+  Result<std::map<std::string, double>> Evaluate(TaskModel& model);
+  Result<objective::LossDict> Losses(const model::MdetrOutputs& out, const grounding::Batch& b) const;
   Status Save(bool epoch_end);
   Status Resume();
-  std::vector<objective::Target> Targets(const grounding::Batch& b) const;
   model::NestedTensor Images(const grounding::Batch& b) const {
     auto images = b.images.to(device_);
     if (cfg_.run.channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
@@ -67,8 +82,9 @@ class Task {
   std::shared_ptr<const grounding::ConcatDataset> train_set_;  // every data.train entry, in order
   std::shared_ptr<grounding::GroundingDataset> val_set_;
   std::unique_ptr<grounding::Loader> train_loader_, val_loader_;
-  model::Mdetr model_{nullptr}, eval_model_{nullptr};
+  TaskModel model_, eval_model_;
   std::unique_ptr<objective::SetCriterion> criterion_;
+  std::optional<objective::QaCriterion> qa_criterion_;
   std::map<std::string, double> weights_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<GradientBuckets> buckets_;
@@ -99,6 +115,10 @@ Status Task::Setup() {
   fs::create_directories(o_.output_dir);
   events_ = std::make_unique<EventLog>(chief ? (fs::path(o_.output_dir) / "events.jsonl").string() : "",
                                        o_.events_on_stdout && chief);
+  if (chief && cfg_.run.tensorboard) {
+    const auto tb_dir = (fs::path(o_.output_dir) / "tensorboard").string();
+    if (auto tb = events_->EnableTensorBoard(tb_dir); !tb.ok()) logging::LogWarn("run.tensorboard: " + tb.ToString());
+  }
 
   auto tok = text::RobertaTokenizer::FromDirectory(cfg_.model.text_encoder.tokenizer_dir);
   if (!tok.ok()) return tok.status().WithContext("model.text_encoder.tokenizer_dir");
@@ -121,7 +141,8 @@ Status Task::Setup() {
     tf.crop_max = cfg_.data.max_size;
   }
   auto open = [&](const config::DatasetConfig& d, bool train) -> Result<std::shared_ptr<grounding::GroundingDataset>> {
-    grounding::DatasetOptions opt{d.ann_file, d.images, train && cfg_.data.augment, tf};
+    grounding::DatasetOptions opt{d.ann_file, d.images, train && cfg_.data.augment, tf, TaskFieldsFor(cfg_.model)};
+    if (!train) opt.task.masks = opt.task.isfinal = false;  // evaluation reads polygons and answers itself
     return grounding::GroundingDataset::Open(opt, tokenizer_);
   };
   grounding::SamplerOptions sampler;
@@ -155,29 +176,7 @@ Status Task::Setup() {
     val_loader_ = std::make_unique<grounding::Loader>(val_set_, grounding::LoaderOptions{sampler, cfg_.data.num_workers, 4, device_});
   }
 
-  model_ = model::Mdetr(cfg_.model, cfg_.optim.lr_backbone > 0);
-  if (!cfg_.model.text_encoder.weights.empty()) {
-    auto encoder = model_->transformer()->text_encoder();
-    auto loaded = model::LoadHfTextEncoderWeights(encoder, cfg_.model.text_encoder.weights);
-    if (!loaded.ok()) return loaded.status().WithContext("model.text_encoder.weights");
-  }
-  if (!cfg_.model.init_checkpoint.empty()) {
-    std::vector<std::string> warnings;
-    auto init = LoadLatestCheckpoint(cfg_.model.init_checkpoint, &warnings);
-    if (!init.ok()) return init.status().WithContext("model.init_checkpoint");
-    model::LoadOptions lo;
-    lo.strict = false;
-    auto r = model::LoadStateDict(*model_, init->ema.empty() ? init->model : init->ema, lo);
-    if (!r.ok()) return r.status();
-  }
-  model_->to(device_);
-  eval_model_ = model::Mdetr(cfg_.model, false);
-  eval_model_->to(device_);
-  if (cfg_.run.channels_last) {
-    ToChannelsLast(*model_);
-    ToChannelsLast(*eval_model_);
-  }
-  eval_model_->eval();
+  MDETR_RETURN_IF_ERROR(BuildModels());
   auto copts = objective::CriterionOptionsFrom(cfg_.model, cfg_.loss);
   Collective* coll_ptr = coll_.get();
   copts.average_over_ranks = [coll_ptr](double local) {
@@ -185,12 +184,18 @@ Status Task::Setup() {
     return s.ok() ? (*s)[0] / coll_ptr->world_size() : local;
   };
   criterion_ = std::make_unique<objective::SetCriterion>(copts);
-  weights_ = objective::WeightDict(cfg_.model, cfg_.loss);
-  optimizer_ = objective::MakeOptimizer(objective::SplitParameters(*model_), cfg_.optim);
-  buckets_ = std::make_unique<GradientBuckets>(*coll_, model_->parameters());
-  if (cfg_.optim.ema) ema_ = std::make_unique<objective::ModelEma>(*model_);
+  if (!cfg_.model.qa_dataset.empty()) {
+    auto qa = objective::QaCriterion::FromConfig(cfg_.model);
+    if (!qa.ok()) return qa.status().WithContext("model.qa_dataset");
+    qa_criterion_.emplace(std::move(qa).value());
+  }
+  weights_ = objective::WeightDict(cfg_.model, cfg_.loss);  // mask and QA coefficients included
+  // Frozen detector parameters (model.frozen_weights) are in no group: they never change.
+  optimizer_ = objective::MakeOptimizer(objective::SplitParameters(model_.module()), cfg_.optim);
+  buckets_ = std::make_unique<GradientBuckets>(*coll_, model_.module().parameters());
+  if (cfg_.optim.ema) ema_ = std::make_unique<objective::ModelEma>(model_.module());
   // Every rank starts from rank 0's weights.
-  auto params = model::NamedStateDict(*model_);
+  auto params = model::NamedStateDict(model_.module());
   std::vector<torch::Tensor> all;
   for (auto& [k, v] : params) all.push_back(v);
   {
@@ -200,23 +205,62 @@ Status Task::Setup() {
   return Status::Ok();
 }
 
-std::vector<objective::Target> Task::Targets(const grounding::Batch& b) const {
-  std::vector<objective::Target> ts;
-  for (const auto& s : b.samples) {
-    objective::Target t;
-    t.boxes = s.boxes.to(device_);
-    t.positive_map = s.positive_map.to(device_);
-    t.tokens_positive = s.tokens_positive;
-    ts.push_back(std::move(t));
+// The detector (or segmentation model) to train and its evaluation copy, from model.*: text
+// encoder weights, init_checkpoint, then frozen_weights (which must win over init_checkpoint).
+Status Task::BuildModels() {
+  if (!cfg_.model.frozen_weights.empty() && !cfg_.model.masks) {
+    return InvalidArgumentError("model.frozen_weights needs model.masks: true (only the mask head trains)");
   }
-  return ts;
+  model_ = TaskModel::Build(cfg_.model, cfg_.optim.lr_backbone > 0);
+  if (!cfg_.model.text_encoder.weights.empty()) {
+    auto encoder = model_.detector()->transformer()->text_encoder();
+    auto loaded = model::LoadHfTextEncoderWeights(encoder, cfg_.model.text_encoder.weights);
+    if (!loaded.ok()) return loaded.status().WithContext("model.text_encoder.weights");
+  }
+  if (!cfg_.model.init_checkpoint.empty()) {
+    std::vector<std::string> warnings;
+    auto init = LoadLatestCheckpoint(cfg_.model.init_checkpoint, &warnings);
+    if (!init.ok()) return init.status().WithContext("model.init_checkpoint");
+    model::LoadOptions lo;
+    lo.strict = false;
+    auto r = model::LoadStateDict(model_.module(), init->ema.empty() ? init->model : init->ema, lo);
+    if (!r.ok()) return r.status();
+  }
+  if (!cfg_.model.frozen_weights.empty()) {
+    auto frozen = model_.LoadFrozenDetector(cfg_.model.frozen_weights);
+    if (!frozen.ok()) return frozen.WithContext("model.frozen_weights");
+  }
+  model_.module().to(device_);
+  eval_model_ = TaskModel::Build(cfg_.model, false);
+  eval_model_.module().to(device_);
+  if (cfg_.run.channels_last) {
+    ToChannelsLast(model_.module());
+    ToChannelsLast(eval_model_.module());
+  }
+  eval_model_.module().eval();
+  return Status::Ok();
+}
+
+// The weighted terms of one batch: SetCriterion's (boxes, alignment, masks, is-final) and the QA
+// criterion's.
+Result<objective::LossDict> Task::Losses(const model::MdetrOutputs& out, const grounding::Batch& b) const {
+  std::vector<text::Encoding> encodings;
+  for (const auto& s : b.samples) encodings.push_back(s.encoding);
+  MDETR_ASSIGN_OR_RETURN(auto targets, BuildTargets(b, cfg_.model, device_));
+  MDETR_ASSIGN_OR_RETURN(auto crit, (*criterion_)(out, targets, encodings));
+  if (qa_criterion_) {
+    MDETR_ASSIGN_OR_RETURN(auto qa_targets, BuildQaTargets(b, cfg_.model, device_));
+    MDETR_ASSIGN_OR_RETURN(auto qa, (*qa_criterion_)(out.answers, qa_targets));
+    for (auto& [k, v] : qa) crit.losses[k] = v;
+  }
+  return crit.losses;
 }
 
 Status Task::Save(bool epoch_end) {
   if (coll_->rank() == 0) {
     TrainingState st;
     st.at = at_;
-    st.model = model::NamedStateDict(*model_);
+    st.model = model::NamedStateDict(model_.module());
     if (ema_) st.ema = ema_->state();
     std::ostringstream opt_bytes;
     torch::serialize::OutputArchive oa;
@@ -257,7 +301,7 @@ Status Task::Resume() {
   }
   if (!st.ok()) return st.status();
   model::LoadOptions lo;
-  auto r = model::LoadStateDict(*model_, st->model, lo);
+  auto r = model::LoadStateDict(model_.module(), st->model, lo);
   if (!r.ok()) return r.status().WithContext(chosen.path);
   if (ema_ && !st->ema.empty()) {
     for (auto& [k, v] : ema_->mutable_state()) {
@@ -279,63 +323,24 @@ Status Task::Resume() {
   return Status::Ok();
 }
 
-Result<std::map<std::string, double>> Task::Evaluate(model::Mdetr& model) {
+Result<std::map<std::string, double>> Task::Evaluate(TaskModel& model) {
   if (!val_loader_) return std::map<std::string, double>{};
   torch::NoGradGuard no_grad;
-  model->eval();
-  eval::PhraseRecall recall;
+  model.module().eval();
+  MDETR_ASSIGN_OR_RETURN(auto evaluation, MakeTaskEvaluation(cfg_.data.val[0], cfg_.model, *val_set_));
   val_loader_->Start(0, 0);
   while (auto batch = val_loader_->Next()) {
     model::MdetrOutputs out;
     {
       AutocastScope autocast(device_, cfg_.run.precision == "bf16");
-      out = model->forward(Images(*batch), Text(*batch));
+      out = model.forward(Images(*batch), Text(*batch));
     }
     out = ToFloat32(std::move(out));
-    const auto prob = out.logits().softmax(-1).cpu();    // [B,Q,256]
-    const auto boxes = out.boxes().cpu();                // [B,Q,4]
-    for (size_t i = 0; i < batch->samples.size(); ++i) {
-      const auto& s = batch->samples[i];
-      const auto b = boxes[static_cast<int64_t>(i)];
-      const float w = static_cast<float>(s.orig_width), h = static_cast<float>(s.orig_height);
-      std::vector<eval::BoxXyxy> pred(static_cast<size_t>(b.size(0)));
-      for (int64_t q = 0; q < b.size(0); ++q) {
-        const float cx = b[q][0].item<float>(), cy = b[q][1].item<float>(), bw = b[q][2].item<float>(),
-                    bh = b[q][3].item<float>();
-        pred[static_cast<size_t>(q)] = {(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h};
-      }
-      for (size_t p = 0; p < s.eval_phrases.size(); ++p) {
-        // The phrase's tokens; its score for a query is the highest probability on them
-        // (the reference's PostProcessFlickr).
-        auto map = text::CreatePositiveMap(s.encoding, {s.eval_phrases[p]});
-        std::vector<int64_t> tokens;
-        for (int64_t t = 0; t < text::kPositiveMapWidth; ++t) {
-          if (map[static_cast<size_t>(t)] > 1e-6f) tokens.push_back(t);
-        }
-        std::vector<eval::BoxXyxy> truth;
-        for (size_t bi = 0; bi < s.box_phrase.size(); ++bi) {
-          if (s.box_phrase[bi] == static_cast<int>(p)) {
-            const auto ob = s.orig_boxes[static_cast<int64_t>(bi)];
-            truth.push_back({ob[0].item<double>(), ob[1].item<double>(), ob[2].item<double>(), ob[3].item<double>()});
-          }
-        }
-        if (tokens.empty() || truth.empty()) continue;
-        const auto scores =
-            prob[static_cast<int64_t>(i)].index_select(1, torch::tensor(tokens, torch::kInt64)).amax(1);
-        const auto order = std::get<1>(scores.sort(0, /*descending=*/true));
-        std::vector<eval::BoxXyxy> ranked;
-        for (int64_t k = 0; k < order.size(0); ++k) ranked.push_back(pred[static_cast<size_t>(order[k].item<int64_t>())]);
-        recall.AddPhrase(ranked, truth);
-      }
-    }
+    if (out.pred_masks.defined()) out.pred_masks = out.pred_masks.to(torch::kFloat32);
+    auto added = evaluation->Add(out, *batch);
+    if (!added.ok()) return added.WithContext("evaluating " + cfg_.data.val[0].ann_file);
   }
-  auto counts = coll_->AllReduceSum(recall.ToCounts());
-  if (!counts.ok()) return counts.status();
-  eval::PhraseRecall merged;
-  merged.AddCounts(*counts);
-  auto summary = merged.Summary();
-  summary["phrases"] = static_cast<double>(merged.phrases());
-  return summary;
+  return evaluation->Finish(*coll_);
 }
 
 Status Task::Train() {
@@ -351,20 +356,19 @@ Status Task::Train() {
                  {"epoch", at_.epoch}});
   while (at_.epoch < cfg_.optim.epochs) {
     train_loader_->Start(at_.epoch, at_.position);
-    model_->train();
+    model_.module().train();
     while (auto batch = train_loader_->Next()) {
       const int64_t curr_step = at_.epoch * per_epoch + batch->position;
       model::MdetrOutputs out;
       {
         AutocastScope autocast(device_, cfg_.run.precision == "bf16");
-        out = model_->forward(Images(*batch), Text(*batch));
+        out = model_.forward(Images(*batch), Text(*batch));
       }
       out = ToFloat32(std::move(out));
-      std::vector<text::Encoding> encodings;
-      for (const auto& s : batch->samples) encodings.push_back(s.encoding);
-      auto crit = (*criterion_)(out, Targets(*batch), encodings);
-      if (!crit.ok()) return crit.status();
-      auto total = objective::WeightedTotal(crit->losses, weights_);
+      if (out.pred_masks.defined()) out.pred_masks = out.pred_masks.to(torch::kFloat32);
+      auto losses = Losses(out, *batch);
+      if (!losses.ok()) return losses.status();
+      auto total = objective::WeightedTotal(*losses, weights_);
       const double loss_value = total.item<double>();
       if (!std::isfinite(loss_value)) {
         failure_ = {kExitFailed, "loss is " + std::to_string(loss_value) + " at step " + std::to_string(at_.step)};
@@ -377,10 +381,10 @@ Status Task::Train() {
       if (++micro < accum) continue;
       micro = 0;
       MDETR_RETURN_IF_ERROR(buckets_->FinishBackward());
-      const double grad_norm = objective::ClipGradNorm(*model_, cfg_.optim.clip_max_norm);
+      const double grad_norm = objective::ClipGradNorm(model_.module(), cfg_.optim.clip_max_norm);
       optimizer_->step();
       objective::AdjustLearningRate(*optimizer_, cfg_.optim, static_cast<int>(at_.epoch), curr_step, total_steps);
-      if (ema_) ema_->Update(*model_, cfg_.optim.ema_decay);
+      if (ema_) ema_->Update(model_.module(), cfg_.optim.ema_decay);
       ++at_.step;
       at_.position = batch->position + 1;
       images_seen += static_cast<int64_t>(batch->samples.size()) * coll_->world_size();
@@ -399,10 +403,8 @@ Status Task::Train() {
           ev["gpu_mem_reserved_mb"] = mem->reserved_mb;
           ResetPeakDeviceMemory(device_);
         }
-        for (const auto& [k, v] : crit->losses) {
-          if (k.find('_', 5) == std::string::npos || k == "loss_contrastive_align" || k == "cardinality_error") {
-            ev[k] = v.item<double>();
-          }
+        for (const auto& [k, v] : *losses) {
+          if (!IsAuxLayerTerm(k)) ev[k] = v.item<double>();
         }
         events_->Emit(ev);
       }
@@ -423,10 +425,10 @@ Status Task::Train() {
       at_.position = 0;
     }
     if (finished_epoch && cfg_.run.eval_every_epochs > 0 && at_.epoch % cfg_.run.eval_every_epochs == 0 && val_loader_) {
-      if (ema_) ema_->CopyTo(*eval_model_);
+      if (ema_) ema_->CopyTo(eval_model_.module());
       else {
-        auto sd = model::NamedStateDict(*model_);
-        (void)model::LoadStateDict(*eval_model_, sd);
+        auto sd = model::NamedStateDict(model_.module());
+        (void)model::LoadStateDict(eval_model_.module(), sd);
       }
       auto metrics = Evaluate(eval_model_);
       if (!metrics.ok()) return metrics.status();

@@ -1,0 +1,48 @@
+// The evaluation a validation set asks for, chosen by its data.val[].name, each merged over the
+// ranks through the collective and reported as flat metric names in the eval events:
+//   refcoco, refcoco+, refcocog  precision@1, @5, @10 (RefExpEvaluator; GIoU >= 0.5 among the top k
+//                                boxes); another group of the file as "<group>/precision@k"
+//   clevr_ref                    the same over expressions with one box (CLEVR-Ref+ protocol),
+//                                scored with is-final when the model predicts it
+//   phrasecut                    mean_iou, cum_iou, precision@0.5 .. @0.9 of the masks (the boxes'
+//                                when the model has no mask head), box_mean_iou, box_precision@k
+//   gqa                          accuracy, accuracy_answer_type, accuracy_<type> per answer type
+//   clevr                        the same with CLEVR's answer types (a model without QA heads,
+//                                CLEVR's detection-only first step: phrase recall)
+//   anything else                the phrase recall@k of Flickr30k-style files (recall@1/5/10)
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config/experiment.h"
+#include "common/status.h"
+#include "datasets/grounding/collate.h"
+#include "datasets/grounding/grounding_dataset.h"
+#include "model/nn/mdetr.h"
+#include "worker/trainer/collective.h"
+
+namespace mdetr::trainer {
+
+class TaskEvaluation {
+ public:
+  virtual ~TaskEvaluation() = default;
+  // One batch's outputs (float32) on this rank.
+  virtual Status Add(const model::MdetrOutputs& out, const grounding::Batch& batch) = 0;
+  // Every rank calls it once, after its last batch: the metrics over all ranks' batches.
+  virtual Result<std::map<std::string, double>> Finish(Collective& collective) = 0;
+};
+
+// `val_set` must outlive the evaluation.
+Result<std::unique_ptr<TaskEvaluation>> MakeTaskEvaluation(const config::DatasetConfig& val,
+                                                           const config::ModelConfig& model,
+                                                           const grounding::GroundingDataset& val_set);
+
+// Every rank's `bytes`, by rank, on every rank (an all-gather over the collective's sum).
+Result<std::vector<std::string>> AllGatherBytes(Collective& collective, const std::string& bytes);
+
+}  // namespace mdetr::trainer
