@@ -239,6 +239,17 @@ def build_reference_model(reference, cfg):
     """The reference's MDETR for `cfg` with synthetic weights, in eval mode.
 
     Returns (model, args, tokenizer, NestedTensor class, reference main module)."""
+    built = build_reference_training(reference, cfg)
+    return built["model"], built["args"], built["tokenizer"], built["NestedTensor"], built["main"]
+
+
+def build_reference_training(reference, cfg, overrides=None):
+    """build_reference_model plus what the reference's build_model returns for training.
+
+    `overrides` sets reference arguments (main.py's names, e.g. {"dropout": 0.0}) before the model
+    is built. Returns a dict with model (synthetic weights, eval mode), criterion,
+    contrastive_criterion, qa_criterion, weight_dict, args, tokenizer, NestedTensor and main (the
+    reference's main module)."""
     reference_main, build_model, NestedTensor = import_reference(os.path.abspath(reference))
     with tempfile.TemporaryDirectory() as tmp:
         text_dir = make_text_encoder_dir(cfg, tmp)
@@ -254,6 +265,8 @@ def build_reference_model(reference, cfg):
         args.num_queries = cfg["num_queries"]
         args.text_encoder_type = text_dir
         args.combine_datasets = ["flickr"]
+        for key, value in (overrides or {}).items():
+            setattr(args, key, value)
         # The reference asks torchvision for ImageNet weights (a download); every weight is
         # overwritten below, so build the networks without them.
         import torchvision.models
@@ -265,7 +278,7 @@ def build_reference_model(reference, cfg):
         import models.backbone as ref_backbone
         real_create = ref_backbone.create_model
         ref_backbone.create_model = lambda *a, **kw: real_create(*a, **{**kw, "pretrained": False})
-        model, _, _, _, _ = build_model(args)
+        model, criterion, contrastive_criterion, qa_criterion, weight_dict = build_model(args)
         tokenizer = model.transformer.tokenizer
 
     state = model.state_dict()
@@ -275,7 +288,9 @@ def build_reference_model(reference, cfg):
                 t.copy_(synthetic_tensor(name, list(t.shape)))
     model.eval()
 
-    return model, args, tokenizer, NestedTensor, reference_main
+    return dict(model=model, criterion=criterion, contrastive_criterion=contrastive_criterion,
+                qa_criterion=qa_criterion, weight_dict=weight_dict, args=args, tokenizer=tokenizer,
+                NestedTensor=NestedTensor, main=reference_main)
 
 
 def main():
