@@ -20,6 +20,10 @@ void AddDataCommands(CLI::App& app, int* exit_code) {
   synth->add_option("--min-size", opt->scene.min_size, "Smallest image edge (px)")->capture_default_str();
   synth->add_option("--max-size", opt->scene.max_size, "Largest image edge (px)")->capture_default_str();
   synth->add_option("--max-objects", opt->scene.max_objects, "Most shapes per image")->capture_default_str();
+  synth->add_option("--shape-percent", opt->scene.small_shape_percent,
+                    "Edge of a small shape in % of the image's short side (large: twice)")
+      ->check(CLI::Range(2, 45))
+      ->capture_default_str();
   synth->callback([opt, exit_code] {
     const auto t0 = std::chrono::steady_clock::now();
     const Status s = synthetic::GenerateSyntheticDataset(*opt);

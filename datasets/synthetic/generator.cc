@@ -92,6 +92,9 @@ Status CheckOptions(const SyntheticOptions& o) {
   if (o.scene.min_objects < 1 || o.scene.max_objects < o.scene.min_objects || o.scene.max_objects > 32) {
     return InvalidArgumentError("synthetic data: objects must satisfy 1 <= min_objects <= max_objects <= 32");
   }
+  if (o.scene.small_shape_percent < 2 || o.scene.small_shape_percent > 45) {
+    return InvalidArgumentError("synthetic data: small_shape_percent must be in [2, 45] (large shapes are twice it)");
+  }
   if (o.captions_per_image < 1 || o.refexp_per_image < 0 || o.max_phrases < 1) {
     return InvalidArgumentError("synthetic data: captions_per_image and max_phrases must be >= 1");
   }

@@ -97,7 +97,8 @@ Scene GenerateScene(Rng& rng, const SceneOptions& options) {
     o.size = static_cast<SizeClass>(rng.Int(0, kNumSizes - 1));
     o.color = rng.Int(0, static_cast<int>(Palette().size()) - 1);
     // Large shapes are twice the small ones, so "small"/"large" never overlap in pixel size.
-    o.extent = std::max(8, (o.size == SizeClass::kSmall ? 13 : 26) * short_side / 100);
+    const int percent = options.small_shape_percent * (o.size == SizeClass::kSmall ? 1 : 2);
+    o.extent = std::min(short_side, std::max(8, percent * short_side / 100));
     o.drawn_pixels = 0;
     for (int attempt = 0; attempt < kPlacementTries; ++attempt) {
       o.x = rng.Int(0, width - o.extent);

@@ -54,6 +54,8 @@ struct SceneOptions {
   int min_objects = 2;
   int max_objects = 5;
   double min_visible_fraction = 0.6;  // occlusion limit: at least this share of each shape stays visible
+  // Shape edge as a percentage of the image's short side: small shapes this, large ones twice it.
+  int small_shape_percent = 13;
 };
 
 // Draws one scene. Objects may overlap, but a placement that would leave any object less than

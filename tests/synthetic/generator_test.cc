@@ -209,6 +209,37 @@ TEST_F(SyntheticDataTest, SizeWordsAgreeWithBoxSizes) {
   }
 }
 
+TEST_F(SyntheticDataTest, ShapePercentSetsTheShapeSizes) {
+  const std::string dir = testing::MakeTempDir("synth-big");
+  SyntheticOptions o = SmallOptions(dir, 5);
+  o.scene.small_shape_percent = 25;
+  ASSERT_TRUE(GenerateSyntheticDataset(o).ok());
+  auto ds = annotations::ReadCocoJson(dir + "/train.json");
+  ASSERT_TRUE(ds.ok()) << ds.status();
+  int small = 0, large = 0;
+  for (uint32_t i = 0; i < ds->images().size(); ++i) {
+    const double short_side = std::min(ds->images()[i].width, ds->images()[i].height);
+    for (uint32_t a_index : ds->AnnotationsOf(i)) {
+      const auto& a = ds->annotations()[a_index];
+      const std::vector<std::string> words = Words(PhraseText(*ds, a));
+      const double extent = std::max(a.bbox[2], a.bbox[3]) / short_side;
+      // Boxes are tight around the visible pixels, so occlusion can only make them smaller.
+      if (std::count(words.begin(), words.end(), "small")) {
+        EXPECT_LE(extent, 0.25 + 1e-9) << PhraseText(*ds, a);
+        small += extent > 0.2;
+      }
+      if (std::count(words.begin(), words.end(), "large")) {
+        EXPECT_LE(extent, 0.50 + 1e-9) << PhraseText(*ds, a);
+        large += extent > 0.4;
+      }
+    }
+  }
+  EXPECT_GT(small, 0);
+  EXPECT_GT(large, 0);
+  o.scene.small_shape_percent = 60;
+  EXPECT_EQ(GenerateSyntheticDataset(o).code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(SyntheticDataTest, RelationWordsAreTrueOfTheBoxes) {
   const CocoDataset ds = Load("train.json");
   int relations = 0;
