@@ -2,11 +2,13 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "datasets/annotations/coco_dataset.h"
@@ -16,6 +18,9 @@
 #include "worker/inference/checkpoint_model.h"
 #include "worker/inference/postprocess.h"
 #include "worker/inference/preprocess.h"
+#include "worker/inference/qa_postprocess.h"
+#include "worker/inference/segm_postprocess.h"
+#include "worker/inference/mask_rle.h"
 #if MDETR_HAS_TRAINER
 #include "common/config/experiment.h"
 #include "model/nn/state_dict.h"
@@ -39,11 +44,52 @@ struct PredictOptions {
   int size = 800;
   int max_size = 1333;
   float threshold = 0.7f;
+  double mask_threshold = 0.5;  // PostProcessSegm's
+  std::string answers_dir;      // GQA: the folder with gqa_answer2id_by_type.json / gqa_answer2id.json
   bool json = false;
 };
 
 const image::Rgb kPalette[] = {{230, 25, 75}, {60, 180, 75}, {0, 130, 200}, {245, 130, 48},
                                {145, 30, 180}, {70, 240, 240}, {240, 50, 230}, {128, 128, 0}};
+// Strong enough to see on any photo, weak enough to see the object through it.
+constexpr double kMaskAlpha = 0.45;
+
+image::Rgb ColorOf(size_t detection) { return kPalette[detection % (sizeof(kPalette) / sizeof(kPalette[0]))]; }
+
+// The binary masks (PostProcessSegm: threshold `threshold` on the sigmoid, at the image's own
+// size) of the kept detections, in their order, as row-major bytes; none for a model without a
+// mask head. Only the kept queries are upsampled: a full-size mask per query of a 100-query model
+// would take 100 bytes a pixel.
+Result<std::vector<std::vector<uint8_t>>> MasksOf(const model::MdetrOutputs& out,
+                                                   const std::vector<inference::Detection>& dets,
+                                                   const torch::Tensor& input, const image::Image& img,
+                                                   double threshold) {
+  std::vector<std::vector<uint8_t>> masks;
+  if (!out.pred_masks.defined() || dets.empty()) return masks;
+  std::vector<int64_t> queries;
+  for (const auto& d : dets) queries.push_back(d.query);
+  const auto index = torch::tensor(queries, torch::kInt64).to(out.pred_masks.device());
+  MDETR_ASSIGN_OR_RETURN(auto binary, inference::PostprocessMasks(out.pred_masks.index_select(1, index),
+                                                                   {{input.size(1), input.size(2)}},
+                                                                   {{img.height(), img.width()}}, threshold));
+  const auto bytes = binary[0].to(torch::kUInt8).contiguous();
+  const size_t pixels = static_cast<size_t>(img.height()) * static_cast<size_t>(img.width());
+  for (int64_t q = 0; q < bytes.size(0); ++q) {
+    const uint8_t* p = bytes[q].data_ptr<uint8_t>();
+    masks.emplace_back(p, p + pixels);
+  }
+  return masks;
+}
+
+// GQA: obj, attr, rel, global, cat ("" for the single all-answers head); CLEVR: binary, attr, count.
+std::string AnswerTypeName(inference::ModelKind kind, int type) {
+  static const char* const kGqa[] = {"obj", "attr", "rel", "global", "cat"};
+  static const char* const kClevr[] = {"binary", "attr", "count"};
+  if (type < 0) return "";
+  if (kind == inference::ModelKind::kGqa && type < 5) return kGqa[type];
+  if (kind == inference::ModelKind::kClevr && type < 3) return kClevr[type];
+  return std::to_string(type);
+}
 
 std::vector<std::string> ImagesOf(const std::string& path) {
   std::vector<std::string> files;
@@ -81,16 +127,11 @@ Result<inference::LoadedModel> LoadTrainerCheckpoint(const std::string& path, co
   if (!doc.ok()) return doc.status();
   auto cfg = config::ParseExperiment(*doc);
   if (!cfg.ok()) return cfg.status();
-  inference::LoadedModel loaded;
-  loaded.config = cfg->model;
-  loaded.config.text_encoder.tokenizer_dir = tokenizer_dir;
-  loaded.model = model::Mdetr(loaded.config, false);
-  loaded.weights_key = st->ema.empty() ? "model" : "model_ema";
-  auto report = model::LoadStateDict(*loaded.model, st->ema.empty() ? st->model : st->ema);
-  if (!report.ok()) return report.status().WithContext(path);
-  loaded.report = *report;
-  loaded.model->eval();
-  return loaded;
+  config::ModelConfig model_cfg = cfg->model;
+  model_cfg.text_encoder.tokenizer_dir = tokenizer_dir;
+  // model.masks builds the segmentation model, model.qa_dataset the QA heads, as in training.
+  return inference::BuildAndLoad(model_cfg, st->ema.empty() ? st->model : st->ema,
+                                 st->ema.empty() ? "model" : "model_ema", path);
 }
 
 bool IsTrainerCheckpoint(const std::string& path) {
@@ -166,12 +207,23 @@ int RunPredict(const PredictOptions& opt) {
     return Fail(opt.checkpoint + ": text encoder has " + std::to_string(loaded->config.text_encoder.vocab_size) +
                 " ids but the tokenizer in " + opt.tokenizer_dir + " has " + std::to_string(tokenizer->vocab_size()));
   }
-  auto model = loaded->model;
-  model->to(device);
+  const inference::ModelKind kind = loaded->kind();
+  std::optional<inference::GqaAnswerVocabulary> vocabulary;
+  if (kind == inference::ModelKind::kGqa) {
+    if (opt.answers_dir.empty()) {
+      return Fail(opt.checkpoint + " is a GQA model: pass --answers with the folder holding gqa_answer2id_by_type.json "
+                  "(or gqa_answer2id.json for the single-head model), from MDETR's GQA annotations");
+    }
+    auto v = inference::GqaAnswerVocabulary::FromFolder(opt.answers_dir);
+    if (!v.ok()) return Fail(v.status().message());
+    vocabulary = std::move(*v);
+  }
+  loaded->To(device);
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!opt.json) {
-    std::cerr << "loaded " << opt.checkpoint << " (" << loaded->weights_key << ", " << loaded->config.backbone
-              << ", " << loaded->report.loaded << " tensors) in " << load_s << " s\n";
+    std::cerr << "loaded " << opt.checkpoint << " (" << inference::ModelKindName(kind) << " model, "
+              << loaded->weights_key << ", " << loaded->config.backbone << ", " << loaded->report.loaded
+              << " tensors) in " << load_s << " s\n";
   }
 
   fs::create_directories(opt.out);
@@ -192,15 +244,21 @@ int RunPredict(const PredictOptions& opt) {
     auto tensor = inference::ImageToTensor(*img, {opt.size, opt.max_size}).to(device);
     model::NestedTensor batch{tensor.unsqueeze(0), torch::zeros({1, tensor.size(1), tensor.size(2)},
                                                                  tensor.options().dtype(torch::kBool))};
-    auto out = model->forward(batch, {ids, mask});
+    auto out = loaded->Forward(batch, {ids, mask});
     inference::PostprocessOptions post;
     post.score_threshold = opt.threshold;
     auto dets = inference::ExtractDetections(out, 0, img->width(), img->height(), job.caption, *encoding, post);
+    auto masks = MasksOf(out, dets, tensor, *img, opt.mask_threshold);
+    if (!masks.ok()) return Fail(file + ": " + masks.status().message());
 
     image::Image canvas = *img;
+    // Overlays first, so that no mask hides another detection's outline or label.
+    for (size_t i = 0; i < masks->size(); ++i) {
+      image::BlendMask(&canvas, (*masks)[i].data(), ColorOf(i), kMaskAlpha);
+    }
     for (size_t i = 0; i < dets.size(); ++i) {
       const auto& d = dets[i];
-      const auto color = kPalette[i % (sizeof(kPalette) / sizeof(kPalette[0]))];
+      const auto color = ColorOf(i);
       image::DrawRect(&canvas, {static_cast<int>(d.x0), static_cast<int>(d.y0), static_cast<int>(d.x1),
                                 static_cast<int>(d.y1)}, color, 3);
       char label[256];
@@ -208,12 +266,38 @@ int RunPredict(const PredictOptions& opt) {
       image::DrawLabel(&canvas, static_cast<int>(d.x0), std::max(0, static_cast<int>(d.y0) - 12), label,
                        {255, 255, 255}, color, 1);
       nlohmann::json r{{"file", file}, {"caption", job.caption}, {"bbox", {d.x0, d.y0, d.x1 - d.x0, d.y1 - d.y0}},
-                       {"score", d.score}, {"phrase", d.phrase}};
+                       {"score", d.score}, {"phrase", d.phrase}, {"query", d.query}};
       if (job.image_id >= 0) r["image_id"] = job.image_id;
+      if (!masks->empty()) {
+        const auto rle = inference::EncodeMaskRle((*masks)[i].data(), img->height(), img->width());
+        r["segmentation"] = {{"size", {rle.height, rle.width}}, {"counts", rle.counts}};
+        r["area"] = std::count_if((*masks)[i].begin(), (*masks)[i].end(), [](uint8_t v) { return v != 0; });
+      }
       results.push_back(std::move(r));
       if (!opt.json) {
         std::printf("%-40s %-28s score %.3f  box [%.1f, %.1f, %.1f, %.1f]\n", fs::path(file).filename().c_str(),
                     d.phrase.c_str(), d.score, d.x0, d.y0, d.x1, d.y1);
+      }
+    }
+    if (kind == inference::ModelKind::kGqa || kind == inference::ModelKind::kClevr) {
+      auto answers = kind == inference::ModelKind::kGqa ? inference::GqaAnswers(out.answers, *vocabulary)
+                                                        : inference::ClevrAnswers(out.answers);
+      if (!answers.ok() || answers->empty()) {
+        return Fail(file + ": " + (answers.ok() ? std::string("no answer") : answers.status().message()));
+      }
+      const auto& a = answers->front();
+      const std::string type = AnswerTypeName(kind, a.type);
+      nlohmann::json r{{"file", file}, {"caption", job.caption}, {"answer", a.answer}, {"answer_type", type},
+                       {"answer_score", a.confidence}};
+      if (job.image_id >= 0) r["image_id"] = job.image_id;
+      results.push_back(std::move(r));
+      char line[512];
+      std::snprintf(line, sizeof(line), "%s -> %s (%s%s%.2f)", job.caption.c_str(), a.answer.c_str(), type.c_str(),
+                    type.empty() ? "p " : ", p ", a.confidence);
+      image::DrawLabel(&canvas, 0, 0, line, {255, 255, 255}, {40, 40, 40}, canvas.width() >= 480 ? 2 : 1);
+      if (!opt.json) {
+        std::printf("%-40s answer: %s  type: %s  p %.3f\n", fs::path(file).filename().c_str(), a.answer.c_str(),
+                    type.empty() ? "-" : type.c_str(), a.confidence);
       }
     }
     const std::string png = (fs::path(opt.out) / job.png_name).string();
@@ -235,7 +319,8 @@ int RunPredict(const PredictOptions& opt) {
 
 void AddPredictCommand(CLI::App& app, int* exit_code) {
   auto opt = std::make_shared<PredictOptions>();
-  auto* cmd = app.add_subcommand("predict", "Ground a caption's phrases in images with an MDETR checkpoint");
+  auto* cmd = app.add_subcommand(
+      "predict", "Ground a caption's phrases in images with an MDETR checkpoint (boxes; PhraseCut masks; GQA/CLEVR answers)");
   cmd->add_option("--checkpoint", opt->checkpoint, "MDETR .pth checkpoint (official or reference-format)")->required();
   cmd->add_option("--image", opt->image, "Image file or folder of images");
   cmd->add_option("--caption", opt->caption, "Caption whose phrases to find");
@@ -249,7 +334,14 @@ void AddPredictCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--size", opt->size, "Shorter side after resize")->capture_default_str();
   cmd->add_option("--max-size", opt->max_size, "Longer side cap (0 = none)")->capture_default_str();
   cmd->add_option("--threshold", opt->threshold, "Keep boxes with 1 - p(no object) above this")->capture_default_str();
-  cmd->add_flag("--json", opt->json, "Print results as JSON");
+  cmd->add_option("--mask-threshold", opt->mask_threshold,
+                  "Segmentation models: a pixel is in a mask when its sigmoid is above this")
+      ->capture_default_str();
+  cmd->add_option("--answers", opt->answers_dir,
+                  "GQA models: folder with gqa_answer2id_by_type.json / gqa_answer2id.json (MDETR's GQA annotations)");
+  cmd->add_flag("--json", opt->json,
+                "Print results as JSON: one record per box (with a COCO RLE \"segmentation\" for segmentation "
+                "models) and, for QA models, one per question with its \"answer\"");
   cmd->callback([opt, exit_code] { *exit_code = RunPredict(*opt); });
 }
 

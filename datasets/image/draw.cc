@@ -137,4 +137,21 @@ void DrawLabel(Image* image, int x, int y, std::string_view text, Rgb text_color
   DrawText(image, x + pad, top + pad, text, text_color, scale);
 }
 
+void BlendMask(Image* image, const uint8_t* mask, Rgb color, double alpha) {
+  const double a = std::clamp(alpha, 0.0, 1.0);
+  auto mix = [a](uint8_t base, uint8_t over) {
+    return static_cast<uint8_t>(std::lround((1.0 - a) * base + a * over));
+  };
+  for (int y = 0; y < image->height(); ++y) {
+    const uint8_t* m = mask + static_cast<size_t>(y) * static_cast<size_t>(image->width());
+    uint8_t* p = image->row(y);
+    for (int x = 0; x < image->width(); ++x, p += 3) {
+      if (m[x] == 0) continue;
+      p[0] = mix(p[0], color.r);
+      p[1] = mix(p[1], color.g);
+      p[2] = mix(p[2], color.b);
+    }
+  }
+}
+
 }  // namespace mdetr::image

@@ -3,6 +3,7 @@
 // Coordinates are pixel indices; rectangles are inclusive [x0, x1] x [y0, y1].
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "datasets/image/image.h"
@@ -43,5 +44,10 @@ int TextHeight(std::string_view text, int scale = 1);
 // (x, y) when there is room, else below it.
 void DrawLabel(Image* image, int x, int y, std::string_view text, Rgb text_color, Rgb background,
                int scale = 1);
+
+// A translucent overlay of a segmentation mask: each pixel where `mask` (image->height() rows of
+// image->width() bytes, row-major, non-zero = inside) is set becomes
+// (1 - alpha) * pixel + alpha * color, rounded; alpha is clamped to [0, 1].
+void BlendMask(Image* image, const uint8_t* mask, Rgb color, double alpha);
 
 }  // namespace mdetr::image

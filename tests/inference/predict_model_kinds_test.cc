@@ -1,0 +1,299 @@
+// `mdetr predict` on the released model kinds other than detection, against the reference
+// (tools/parity/model/make_predict_goldens.py): a PhraseCut segmentation checkpoint (the
+// reference's DETRsegm layout: detr.* keys, attention map, mask head) gives the masks of the
+// reference's PostProcessSegm, written as the COCO RLE pycocotools writes; a GQA checkpoint gives
+// the answer of the reference's eval_gqa.py. The checkpoints hold the synthetic weights the
+// reference ran with (their ResNet-18 and 50265-token embedding are too big for a fixture), saved
+// in the reference's layout here, with the `args` Namespace the reference itself pickled.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/config/experiment.h"
+#include "datasets/image/codec.h"
+#include "model/io/atomic_file.h"
+#include "model/io/mapped_file.h"
+#include "model/io/torch_writer.h"
+#include "model/io/zip_reader.h"
+#include "model/io/zip_writer.h"
+#include "model/nn/mdetr.h"
+#include "model/nn/segmentation.h"
+#include "model/nn/state_dict.h"
+#include "model/nn/synthetic_weights.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_paths.h"
+#include "worker/inference/mask_rle.h"
+
+namespace mdetr::testing {
+namespace {
+namespace fs = std::filesystem;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const nlohmann::json& Goldens() {
+  static const auto* g = new nlohmann::json(nlohmann::json::parse(ReadFile("tests/data/inference/predict_goldens.json")));
+  return *g;
+}
+
+// Appends {"args": <the pickled Namespace in args_pkl>} to the top-level dict of a checkpoint
+// written by SaveTorchStateDict with top_level_key "model", as the reference's torch.save lays
+// out {"model": ..., "args": ...}.
+void AddArgs(const std::string& path, const std::string& args_pkl) {
+  std::string args = ReadFile(args_pkl);
+  ASSERT_GT(args.size(), 3u) << args_pkl;
+  ASSERT_EQ(args.substr(0, 2), std::string("\x80\x02", 2)) << args_pkl << ": expected pickle protocol 2";
+  ASSERT_EQ(args.back(), '.');
+  args = args.substr(2, args.size() - 3);  // without PROTO and STOP
+  auto file = io::MappedFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto zip = io::ZipArchive::Open(*file);
+  ASSERT_TRUE(zip.ok()) << zip.status();
+  std::vector<std::pair<std::string, std::string>> records;
+  for (const auto& e : zip->entries()) {
+    auto bytes = zip->Read(e);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    std::string data(*bytes);
+    if (e.name.size() >= 8 && e.name.substr(e.name.size() - 8) == "data.pkl") {
+      ASSERT_EQ(data.substr(data.size() - 2), "s.");  // SETITEM of "model", STOP
+      std::string key = "X";
+      const uint32_t n = 4;
+      for (int i = 0; i < 4; ++i) key.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+      data = data.substr(0, data.size() - 1) + key + "args" + args + "s.";
+    }
+    records.emplace_back(e.name, std::move(data));
+  }
+  auto out = io::AtomicFileWriter::Create(path);
+  ASSERT_TRUE(out.ok()) << out.status();
+  io::ZipWriter writer(&*out, false);
+  for (const auto& [name, data] : records) ASSERT_TRUE(writer.AddRecord(name, data.data(), data.size()).ok());
+  ASSERT_TRUE(writer.Finish().ok());
+  ASSERT_TRUE(out->Commit().ok());
+}
+
+// `drop`: a key to leave out (a damaged checkpoint).
+void SaveReferenceLayout(torch::nn::Module& net, const std::string& path, const std::string& args_pkl,
+                         const std::string& drop = "") {
+  model::FillSyntheticWeights(net);
+  std::vector<std::shared_ptr<torch::Tensor>> keep;
+  io::StateDict views;
+  for (const auto& [name, t] : model::NamedStateDict(net)) {
+    if (!t.is_floating_point() || name == drop) continue;  // no integer buffers in the reference's here
+    keep.push_back(std::make_shared<torch::Tensor>(t.contiguous()));
+    ASSERT_TRUE(views.Add(name, io::TensorView::Contiguous(io::DType::kFloat32, t.sizes().vec(),
+                                                           keep.back()->data_ptr(), keep.back())).ok());
+  }
+  io::TorchSaveOptions o;
+  o.top_level_key = "model";
+  ASSERT_TRUE(io::SaveTorchStateDict(path, views, o).ok());
+  AddArgs(path, args_pkl);
+}
+
+config::ModelConfig TinyConfig(const std::vector<std::string>& overrides) {
+  auto cfg = config::LoadExperiment("configs/models/tiny_cpu.yaml", overrides);
+  if (!cfg.ok()) throw std::runtime_error(cfg.status().ToString());
+  return cfg->model;
+}
+
+class PredictModelKindsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(MakeTempDir("predict-kinds"));
+    // The configurations of make_segm_goldens.py and make_qa_goldens.py.
+    model::MdetrSegm segm(TinyConfig({"model.hidden_dim=128", "model.nheads=8", "model.masks=true",
+                                      "model.contrastive_align_loss=false"}),
+                          false);
+    SaveReferenceLayout(*segm, *dir_ + "/segm.pth", "tests/data/inference/segm_args.pkl");
+    model::Mdetr gqa(TinyConfig({"model.qa_dataset=gqa", "model.split_qa_heads=true"}), false);
+    SaveReferenceLayout(*gqa, *dir_ + "/gqa.pth", "tests/data/inference/gqa_args.pkl");
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  static CommandResult Predict(const std::string& checkpoint, const nlohmann::json& golden, const std::string& out,
+                               const std::string& extra) {
+    return RunCommand(BuildDir() + "/bin/mdetr predict --checkpoint " + checkpoint + " --threads 1 --size " +
+                      std::to_string(golden.at("size").get<int>()) + " --max-size " +
+                      std::to_string(golden.at("max_size").get<int>()) + " --tokenizer " + SharedDataDir() +
+                      "/tokenizer/roberta-base --image " + SharedDataDir() + "/" +
+                      golden.at("image").get<std::string>() + " --caption '" +
+                      golden.at("caption").get<std::string>() + "' --out " + out + " " + extra);
+  }
+  static nlohmann::json JsonOf(const CommandResult& r) {
+    const auto start = r.output.find("\n[");
+    return nlohmann::json::parse(start == std::string::npos ? r.output : r.output.substr(start + 1), nullptr, false);
+  }
+  static std::string* dir_;
+};
+std::string* PredictModelKindsTest::dir_ = nullptr;
+
+// Pixels (of 480 x 640) by which one of our masks may differ from the reference's, all of them
+// where the reference's logit is within near_threshold (2.5e-3) of the threshold. The tiny model's
+// mask logits are small (|logit| <= 0.57) and its group norms amplify float32 rounding: measured,
+// 457 to 464 pixels per mask (0.15%), every one with a logit within 1.7e-3 of 0.
+constexpr int64_t kMaxDifferingPixels = 1000;
+
+inference::CocoRle RleOf(const nlohmann::json& j) {
+  return {j.at("size")[0].get<int>(), j.at("size")[1].get<int>(), j.at("counts").get<std::string>()};
+}
+
+TEST(MaskRleTest, EncodesAsPycocotools) {
+  // The reference's masks, decoded, encode back to pycocotools' very strings.
+  const auto& masks = Goldens().at("segm").at("masks");
+  ASSERT_FALSE(masks.empty());
+  for (size_t q = 0; q < masks.size(); ++q) {
+    const auto rle = RleOf(masks[q]);
+    auto decoded = inference::DecodeMaskRle(rle);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    int64_t area = 0;
+    for (uint8_t v : *decoded) area += v;
+    EXPECT_EQ(area, masks[q].at("area").get<int64_t>()) << "query " << q;
+    const auto again = inference::EncodeMaskRle(decoded->data(), rle.height, rle.width);
+    EXPECT_EQ(again.counts, rle.counts) << "query " << q;
+  }
+  // Edge cases: a mask starting with a set pixel (empty first run), an empty and a full mask.
+  const uint8_t first_set[6] = {1, 0, 0, 1, 1, 1};  // 2x3, column-major 1,1,0,1,0,1
+  const auto e = inference::EncodeMaskRle(first_set, 2, 3);
+  auto back = inference::DecodeMaskRle(e);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, std::vector<uint8_t>(first_set, first_set + 6));
+  auto runs = inference::RleCountsFromString(e.counts);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(*runs, (std::vector<uint32_t>{0, 2, 1, 1, 1, 1}));
+  EXPECT_FALSE(inference::DecodeMaskRle({2, 2, e.counts}).ok());  // runs cover 6 pixels, not 4
+}
+
+TEST_F(PredictModelKindsTest, SegmentationMasksMatchTheReference) {
+  const auto& g = Goldens().at("segm");
+  const auto r = Predict(*dir_ + "/segm.pth", g, *dir_ + "/out-segm", "--threshold 0 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto results = JsonOf(r);
+  ASSERT_TRUE(results.is_array()) << r.output;
+  const auto& masks = g.at("masks");
+  ASSERT_EQ(results.size(), masks.size());  // threshold 0: every query is kept
+  const int height = g.at("orig_hw")[0], width = g.at("orig_hw")[1];
+  int64_t worst = 0, total = 0;
+  for (const auto& det : results) {
+    const int q = det.at("query");
+    ASSERT_TRUE(det.contains("segmentation")) << det.dump();
+    const auto ours = RleOf(det.at("segmentation"));
+    EXPECT_EQ(ours.height, height);
+    EXPECT_EQ(ours.width, width);
+    auto mine = inference::DecodeMaskRle(ours);
+    auto theirs = inference::DecodeMaskRle(RleOf(masks[static_cast<size_t>(q)]));
+    ASSERT_TRUE(mine.ok() && theirs.ok());
+    auto near = inference::DecodeMaskRle(RleOf(g.at("near_threshold_masks")[static_cast<size_t>(q)]));
+    ASSERT_TRUE(near.ok());
+    int64_t differ = 0, area = 0, decided = 0;
+    for (size_t i = 0; i < mine->size(); ++i) {
+      differ += (*mine)[i] != (*theirs)[i];
+      decided += (*mine)[i] != (*theirs)[i] && !(*near)[i];
+      area += (*mine)[i];
+    }
+    // Wherever the reference's logit is clear of the threshold, the masks agree exactly.
+    EXPECT_EQ(decided, 0) << "query " << q;
+    EXPECT_EQ(det.at("area").get<int64_t>(), area);
+    worst = std::max(worst, differ);
+    total += differ;
+    EXPECT_NEAR(det.at("score").get<double>(), g.at("scores")[static_cast<size_t>(q)].get<double>(), 1e-4);
+    const auto& box = g.at("boxes")[static_cast<size_t>(q)];  // x0,y0,x1,y1
+    const auto& bbox = det.at("bbox");                         // x,y,w,h
+    EXPECT_NEAR(bbox[0].get<double>(), box[0].get<double>(), 0.05);
+    EXPECT_NEAR(bbox[1].get<double>(), box[1].get<double>(), 0.05);
+    EXPECT_NEAR(bbox[0].get<double>() + bbox[2].get<double>(), box[2].get<double>(), 0.05);
+    EXPECT_NEAR(bbox[1].get<double>() + bbox[3].get<double>(), box[3].get<double>(), 0.05);
+  }
+  EXPECT_LE(worst, kMaxDifferingPixels) << "of " << height * width << " pixels; all masks: " << total;
+  EXPECT_TRUE(fs::exists(*dir_ + "/out-segm/000000039769_pred.png"));
+}
+
+TEST_F(PredictModelKindsTest, SegmentationMasksAreDrawnOverTheImage) {
+  const auto& g = Goldens().at("segm");
+  const std::string out = *dir_ + "/out-segm-draw";
+  const auto r = Predict(*dir_ + "/segm.pth", g, out, "--threshold 0 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto results = JsonOf(r);
+  ASSERT_TRUE(results.is_array() && !results.empty()) << r.output;
+  auto original = image::ReadImageFile(SharedDataDir() + "/" + g.at("image").get<std::string>());
+  auto drawn = image::ReadImageFile(out + "/000000039769_pred.png");
+  ASSERT_TRUE(original.ok() && drawn.ok());
+  ASSERT_EQ(drawn->width(), original->width());
+  ASSERT_EQ(drawn->height(), original->height());
+  // Inside the masks the overlay tints every pixel; outside the masks and the boxes (with room for
+  // their labels) the picture is untouched.
+  std::vector<uint8_t> in_mask(static_cast<size_t>(drawn->width()) * static_cast<size_t>(drawn->height()), 0);
+  for (const auto& det : results) {
+    auto m = inference::DecodeMaskRle(RleOf(det.at("segmentation")));
+    ASSERT_TRUE(m.ok());
+    for (size_t i = 0; i < m->size(); ++i) in_mask[i] |= (*m)[i];
+  }
+  int64_t mask_pixels = 0, tinted = 0, outside = 0, untouched = 0;
+  for (int y = 0; y < drawn->height(); ++y) {
+    for (int x = 0; x < drawn->width(); ++x) {
+      const bool changed = drawn->At(x, y) != original->At(x, y);
+      if (in_mask[static_cast<size_t>(y) * static_cast<size_t>(drawn->width()) + static_cast<size_t>(x)]) {
+        ++mask_pixels;
+        tinted += changed;
+      } else {
+        ++outside;
+        untouched += !changed;
+      }
+    }
+  }
+  ASSERT_GT(mask_pixels, 0);
+  EXPECT_GE(static_cast<double>(tinted) / static_cast<double>(mask_pixels), 0.99);
+  // The box outlines and labels change some pixels outside the masks, not most of them.
+  EXPECT_GE(static_cast<double>(untouched) / static_cast<double>(std::max<int64_t>(outside, 1)), 0.5);
+}
+
+TEST_F(PredictModelKindsTest, StrictLoadNamesAMissingMaskHeadKey) {
+  model::MdetrSegm segm(TinyConfig({"model.hidden_dim=128", "model.nheads=8", "model.masks=true",
+                                    "model.contrastive_align_loss=false"}),
+                        false);
+  SaveReferenceLayout(*segm, *dir_ + "/segm-incomplete.pth", "tests/data/inference/segm_args.pkl",
+                      "mask_head.adapter2.bias");
+  const auto r = Predict(*dir_ + "/segm-incomplete.pth", Goldens().at("segm"), *dir_ + "/out-incomplete", "");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("mask_head.adapter2.bias"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("segm-incomplete.pth"), std::string::npos) << r.output;
+}
+
+TEST_F(PredictModelKindsTest, GqaAnswerMatchesTheReference) {
+  const auto& g = Goldens().at("gqa");
+  const auto r = Predict(*dir_ + "/gqa.pth", g, *dir_ + "/out-gqa",
+                         "--answers " + SourceDir() + "/tests/data/model/qa --threshold 0.99 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto results = JsonOf(r);
+  ASSERT_TRUE(results.is_array()) << r.output;
+  int answers = 0;
+  for (const auto& rec : results) {
+    if (!rec.contains("answer")) continue;
+    ++answers;
+    EXPECT_EQ(rec.at("answer"), g.at("answer"));
+    EXPECT_EQ(rec.at("answer_type"), g.at("answer_type"));
+    EXPECT_NEAR(rec.at("answer_score").get<double>(), g.at("confidence").get<double>(), 1e-4);
+    EXPECT_EQ(rec.at("caption"), g.at("caption"));
+  }
+  EXPECT_EQ(answers, 1) << r.output;
+  // Without --json the answer is printed for the user.
+  const auto text = Predict(*dir_ + "/gqa.pth", g, *dir_ + "/out-gqa-text",
+                            "--answers " + SourceDir() + "/tests/data/model/qa");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("answer: " + g.at("answer").get<std::string>()), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("gqa model"), std::string::npos) << text.output;
+}
+
+TEST_F(PredictModelKindsTest, GqaWithoutAnswerVocabularyIsNamed) {
+  const auto r = Predict(*dir_ + "/gqa.pth", Goldens().at("gqa"), *dir_ + "/out-gqa-none", "");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--answers"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace mdetr::testing
