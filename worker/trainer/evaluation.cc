@@ -102,7 +102,9 @@ class RefExpEvaluation : public TaskEvaluation {
     MDETR_ASSIGN_OR_RETURN(auto groups, merged.Summarize());
     std::map<std::string, double> m;
     for (const auto& [group, scores] : groups) {
-      const std::string prefix = (group == val_name_ || groups.size() == 1) ? "" : group + "/";
+      if (scores.count == 0) continue;  // a group the file does not have
+      const bool own = group == val_name_ || protocol_ == eval::RefExpProtocol::kClevrRef;
+      const std::string prefix = own ? "" : group + "/";
       for (size_t k = 0; k < eval::RefExpEvaluator::kTopK.size(); ++k) {
         m[prefix + "precision@" + std::to_string(eval::RefExpEvaluator::kTopK[k])] = scores.precision[k];
       }
