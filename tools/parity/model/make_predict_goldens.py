@@ -12,6 +12,7 @@ Two tiny models with the synthetic weights of make_goldens.py (model/nn/syntheti
   * gqa: the GQA model with split heads (make_qa_goldens.py's tiny configuration) on one real GQA
     image and question; the answer that the reference's scripts/eval_gqa.py gives with the answer
     vocabulary of tests/data/model/qa, its type and p(type) * p(answer).
+  * clevr: the CLEVR model the same way, with the reference's scripts/eval_clevr.py.
 
 The full checkpoints are far larger than a test fixture (a ResNet-18 and a 50265-token embedding),
 so the tests write them at test time from the same synthetic weights. What the reference itself
@@ -41,6 +42,8 @@ import make_segm_goldens as segm  # noqa: E402
 
 SEGM = dict(image="coco/000000039769.png", caption="two cats lying on a pink blanket", size=80, max_size=128)
 GQA = dict(image="gqa/images/n578564.jpg", caption="What is hanging above the chalkboard?", size=64, max_size=100)
+CLEVR = dict(image="gqa/images/n166008.jpg", caption="How many cylinders are there?", size=64, max_size=100)
+CLEVR_TYPES = ["binary", "attr", "count"]  # the reference's CLEVR answer types, in its order
 # Mask logits this close to 0 (sigmoid 0.5) fall on either side of the threshold with float32
 # rounding: measured, our float32 masks differ from the reference's only at pixels whose logit is
 # within 1.7e-3 of 0 (of logits up to 0.57 in magnitude; the tiny model's mask head amplifies
@@ -132,7 +135,9 @@ def segm_goldens(reference_main, build_model, NestedTensor, checkpoint_dir):
     return g, args
 
 
-def gqa_goldens(reference_main, build_model, NestedTensor, ref_path, checkpoint_dir):
+def qa_goldens(variant, sample, reference_main, build_model, NestedTensor, ref_path, checkpoint_dir):
+    """The answer of the reference's eval_gqa.py / eval_clevr.py to one question, its type and
+    p(type) * p(answer) (CLEVR yes/no: the sigmoid or its complement)."""
     tiny = base.CONFIGS["tiny"]
     with open(os.path.join(QA_VOCAB_DIR, "gqa_answer2id_by_type.json")) as f:
         by_type = json.load(f)
@@ -140,22 +145,21 @@ def gqa_goldens(reference_main, build_model, NestedTensor, ref_path, checkpoint_
         all_answers = json.load(f)
     with tempfile.TemporaryDirectory() as tmp:
         text_dir = base.make_text_encoder_dir(tiny, tmp)
-        model, qa_criterion, _, args = qa.build(reference_main, build_model, tiny, text_dir, "gqa")
-        image, _ = preprocess(GQA)
+        model, qa_criterion, _, args = qa.build(reference_main, build_model, tiny, text_dir, variant)
+        image, _ = preprocess(sample)
         samples = NestedTensor.from_tensor_list([image])
-        answer = qa.run_reference_answers(ref_path, "gqa", model, qa_criterion, samples, [GQA["caption"]], args,
+        answer = qa.run_reference_answers(ref_path, variant, model, qa_criterion, samples, [sample["caption"]], args,
                                           by_type, all_answers)[0]
         with torch.no_grad():
-            cache = model(samples, [GQA["caption"]], encode_and_save=True)
-            out = model(samples, [GQA["caption"]], encode_and_save=False, memory_cache=cache)
-    type_p = out["pred_answer_type"][0].softmax(-1)
-    t = int(type_p.argmax())
-    p = out[f"pred_answer_{qa.GQA_TYPES[t]}"][0].softmax(-1).max()
-    g = dict(GQA, input_hw=list(image.shape[-2:]), answer=answer, answer_type=qa.GQA_TYPES[t],
-             confidence=float(type_p[t] * p))
+            cache = model(samples, [sample["caption"]], encode_and_save=True)
+            out = model(samples, [sample["caption"]], encode_and_save=False, memory_cache=cache)
+    t = int(out["pred_answer_type"][0].argmax())
+    types = qa.GQA_TYPES if variant == "gqa" else CLEVR_TYPES
+    g = dict(sample, input_hw=list(image.shape[-2:]), answer=answer, answer_type=types[t],
+             confidence=float(qa.answer_confidences(variant, out)[0]))
     args = finish_args(args, "roberta-base")
     if checkpoint_dir:
-        torch.save({"model": model.state_dict(), "args": args}, os.path.join(checkpoint_dir, "tiny_gqa.pth"))
+        torch.save({"model": model.state_dict(), "args": args}, os.path.join(checkpoint_dir, f"tiny_{variant}.pth"))
     return g, args
 
 
@@ -174,16 +178,20 @@ def main():
         os.makedirs(opts.checkpoint_dir, exist_ok=True)
     goldens = {}
     goldens["segm"], segm_args = segm_goldens(reference_main, build_model, NestedTensor, opts.checkpoint_dir)
-    goldens["gqa"], gqa_args = gqa_goldens(reference_main, build_model, NestedTensor, ref_path, opts.checkpoint_dir)
+    goldens["gqa"], gqa_args = qa_goldens("gqa", GQA, reference_main, build_model, NestedTensor, ref_path,
+                                          opts.checkpoint_dir)
+    goldens["clevr"], clevr_args = qa_goldens("clevr", CLEVR, reference_main, build_model, NestedTensor, ref_path,
+                                              opts.checkpoint_dir)
     with open(os.path.join(opts.out_dir, "predict_goldens.json"), "w") as f:
         json.dump(goldens, f, indent=1)
     # Protocol 2, as torch.save pickles a checkpoint's entries.
-    for name, args in (("segm", segm_args), ("gqa", gqa_args)):
+    for name, args in (("segm", segm_args), ("gqa", gqa_args), ("clevr", clevr_args)):
         with open(os.path.join(opts.out_dir, f"{name}_args.pkl"), "wb") as f:
             f.write(pickle.dumps(args, protocol=2))
     print("segm scores", [round(s, 4) for s in goldens["segm"]["scores"]])
     print("segm mask areas", [m["area"] for m in goldens["segm"]["masks"]])
-    print("gqa answer", goldens["gqa"]["answer"], goldens["gqa"]["answer_type"], goldens["gqa"]["confidence"])
+    for name in ("gqa", "clevr"):
+        print(name, "answer", goldens[name]["answer"], goldens[name]["answer_type"], goldens[name]["confidence"])
 
 
 if __name__ == "__main__":
