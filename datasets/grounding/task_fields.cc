@@ -172,7 +172,9 @@ torch::Tensor TaskFields::Masks(const annotations::CocoDataset& data, const std:
       const double* c = data.coords(polys[p]);
       std::vector<eval::IntPoint> points;
       for (uint32_t k = 0; k + 1 < polys[p].size(); k += 2) {
-        points.push_back({static_cast<int>(std::lround(c[k])), static_cast<int>(std::lround(c[k + 1]))});
+        // Truncated, as PhraseCut's evaluator draws polygons: of round/truncate/floor, the closest
+        // to pycocotools' rasterisation that the reference trains on (tests/trainer/mask_transform_test).
+        points.push_back({static_cast<int>(std::trunc(c[k])), static_cast<int>(std::trunc(c[k + 1]))});
       }
       eval::FillPolygon(points, &mask);  // fills into the same mask: the union of the polygons
     }
