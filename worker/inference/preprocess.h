@@ -1,5 +1,6 @@
 // Image -> normalised tensor, as the reference's evaluation transform: resize so the shorter side
-// is `size` and the longer at most `max_size`, then ImageNet normalisation.
+// is `size` and the longer at most `max_size` (PIL's bilinear filter on the 8-bit image, as the
+// reference resizes PIL images), then ImageNet normalisation.
 #pragma once
 
 #include <torch/torch.h>
