@@ -3,12 +3,14 @@
 //    while only the mask head trains on polygon masks; the eval event has PhraseCut's metrics;
 //  * GQA question answering on the real GQA questions of ../shared/data/gqa;
 //  * a RefCOCO-named validation set: the trainer's precision@1 equals RefExpEvaluator's over
-//    predictions this test computes itself (model + inference post-processor).
+//    predictions this test computes itself (model + inference post-processor), on one rank and
+//    merged over two.
 #include <cmath>
 #include <filesystem>
 #include <array>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -387,6 +389,24 @@ TEST(TaskKindsTest, RefExpPrecisionMatchesTheEvaluatorOnIndependentPredictions) 
   EXPECT_DOUBLE_EQ(m.at("precision@5").get<double>(), expected.precision[1]) << m.dump();
   EXPECT_DOUBLE_EQ(m.at("precision@10").get<double>(), expected.precision[2]) << m.dump();
   EXPECT_EQ(m.at("expressions").get<double>(), expected.count);
+
+  // Two Gloo ranks, each evaluating half of the expressions, merge to the same numbers.
+  const int port = FreeLocalPort();
+  std::vector<std::unique_ptr<ChildProcess>> procs;
+  for (int r = 0; r < 2; ++r) {
+    auto cmd = TrainCommand(dir + "/eval2", Plus(DataOverrides(synth + "/refexp_train.json", val, synth + "/images",
+                                                               "refcoco"),
+                                                 {"run.kind=evaluate", "optim.batch_size=1",
+                                                  "model.init_checkpoint=" + dir + "/run/checkpoints"}));
+    cmd.insert(cmd.end(), {"--rank", std::to_string(r), "--world-size", "2", "--master-port", std::to_string(port)});
+    procs.push_back(std::make_unique<ChildProcess>(cmd, dir + "/eval2-rank" + std::to_string(r) + ".log"));
+  }
+  for (int r = 0; r < 2; ++r) {
+    ASSERT_EQ(procs[static_cast<size_t>(r)]->Wait(), 0) << ReadFile(dir + "/eval2-rank" + std::to_string(r) + ".log");
+  }
+  const auto merged = Events(dir + "/eval2", "eval");
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_EQ(merged[0].at("metrics"), m);
 }
 
 }  // namespace
