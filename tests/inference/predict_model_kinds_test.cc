@@ -27,6 +27,9 @@
 #include "tests/support/subprocess.h"
 #include "tests/support/test_paths.h"
 #include "worker/inference/mask_rle.h"
+#if MDETR_TEST_HAS_TRAINER
+#include "worker/trainer/checkpoint.h"
+#endif
 
 namespace mdetr::testing {
 namespace {
@@ -107,6 +110,12 @@ config::ModelConfig TinyConfig(const std::vector<std::string>& overrides) {
 const std::vector<std::string> kSegmOverrides = {"model.hidden_dim=128", "model.nheads=8", "model.masks=true",
                                                  "model.contrastive_align_loss=false"};
 config::ModelConfig SegmConfig() { return TinyConfig(kSegmOverrides); }
+// The same as the experiment config our trainer records with its checkpoints.
+const char kSegmYaml[] =
+    "model:\n  backbone: resnet18\n  text_encoder:\n    type: custom\n    hidden_size: 64\n    num_layers: 2\n"
+    "    num_heads: 4\n    intermediate_size: 128\n  hidden_dim: 128\n  nheads: 8\n  enc_layers: 2\n"
+    "  dec_layers: 2\n  dim_feedforward: 128\n  num_queries: 16\n  masks: true\n"
+    "  contrastive_align_loss: false\n";
 
 class PredictModelKindsTest : public ::testing::Test {
  public:
@@ -254,17 +263,29 @@ TEST_F(PredictModelKindsTest, SegmentationSafetensorsWithTheirConfigMatchTheRefe
     ASSERT_TRUE(views.Add(name, io::TensorView::Contiguous(io::DType::kFloat32, t.sizes().vec(),
                                                            keep.back()->data_ptr(), keep.back())).ok());
   }
-  const std::string yaml =
-      "model:\n  backbone: resnet18\n  text_encoder:\n    type: custom\n    hidden_size: 64\n    num_layers: 2\n"
-      "    num_heads: 4\n    intermediate_size: 128\n  hidden_dim: 128\n  nheads: 8\n  enc_layers: 2\n"
-      "  dec_layers: 2\n  dim_feedforward: 128\n  num_queries: 16\n  masks: true\n"
-      "  contrastive_align_loss: false\n";
   const std::string path = *dir_ + "/segm.safetensors";
-  ASSERT_TRUE(io::WriteSafetensors(path, views, {{"config", yaml}}).ok());
+  ASSERT_TRUE(io::WriteSafetensors(path, views, {{"config", kSegmYaml}}).ok());
   const auto r = Predict(path, Goldens().at("segm"), *dir_ + "/out-segm-st", "--threshold 0 --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   ExpectReferenceMasks(r);
 }
+
+#if MDETR_TEST_HAS_TRAINER
+TEST_F(PredictModelKindsTest, TrainerCheckpointOfASegmentationModelMatchesTheReference) {
+  // A checkpoint folder of `mdetr train` with model.masks: its recorded config builds the model.
+  model::MdetrSegm segm(SegmConfig(), false);
+  model::FillSyntheticWeights(*segm);
+  trainer::TrainingState state;
+  state.model = model::NamedStateDict(*segm);
+  state.rng_state = torch::zeros({1}, torch::kUInt8);
+  state.config_yaml = kSegmYaml;
+  const std::string dir = *dir_ + "/train-segm";
+  ASSERT_TRUE(trainer::SaveCheckpoint(dir, state).ok());
+  const auto r = Predict(dir, Goldens().at("segm"), *dir_ + "/out-segm-train", "--threshold 0 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ExpectReferenceMasks(r);
+}
+#endif
 
 TEST_F(PredictModelKindsTest, SegmentationMasksAreDrawnOverTheImage) {
   const auto& g = Goldens().at("segm");
