@@ -1,7 +1,8 @@
 // `mdetr train` on the paper's other task kinds, with the tiny CPU model:
 //  * PhraseCut-style segmentation: a detector trained first, then frozen (model.frozen_weights)
 //    while only the mask head trains on polygon masks; the eval event has PhraseCut's metrics;
-//  * GQA question answering on the real GQA questions of ../shared/data/gqa;
+//  * GQA question answering on the real GQA questions of ../shared/data/gqa, CLEVR answers on
+//    synthetic scenes;
 //  * a RefCOCO-named validation set: the trainer's precision@1 equals RefExpEvaluator's over
 //    predictions this test computes itself (model + inference post-processor), on one rank and
 //    merged over two.
@@ -293,6 +294,43 @@ TEST(TaskKindsTest, AGqaQuestionWithoutAnswerIsNamedWithItsRecord) {
   const std::string log = ReadFile(dir + "/run.log") + ReadFile(dir + "/run/events.jsonl");
   EXPECT_NE(log.find("images[1]"), std::string::npos) << log;
   EXPECT_NE(log.find(".answer"), std::string::npos) << log;
+}
+
+TEST(TaskKindsTest, ClevrQuestionsTrainAndReportAccuracyPerAnswerType) {
+  // Synthetic scenes with CLEVR-style answers (yes/no, an attribute, a count) per caption.
+  const std::string synth = FixedSizeSyntheticDataDir();
+  const std::string dir = MakeTempDir("clevr");
+  json j = ReadJson(synth + "/refexp_val.json");
+  const std::array<const char*, 4> answers = {"yes", "cube", "2", "no"};
+  size_t k = 0;
+  for (auto& im : j["images"]) {
+    im["dataset_name"] = "clevr";
+    im["answer"] = answers[k++ % answers.size()];
+  }
+  const std::string ann = dir + "/clevr.json";
+  WriteJson(ann, j);
+  ChildProcess run(TrainCommand(dir + "/run", Plus(DataOverrides(ann, ann, synth + "/images", "clevr"),
+                                                   {"model.qa_dataset=clevr", "optim.epochs=1"})),
+                   dir + "/run.log");
+  ASSERT_EQ(run.Wait(), 0) << ReadFile(dir + "/run.log");
+  const auto steps = Events(dir + "/run", "step");
+  ASSERT_FALSE(steps.empty());
+  for (const char* key : {"loss_answer_type", "loss_answer_binary", "loss_answer_attr", "loss_answer_reg"}) {
+    EXPECT_TRUE(steps.back().contains(key)) << key << " missing in " << steps.back().dump();
+  }
+  const auto evals = Events(dir + "/run", "eval");
+  ASSERT_EQ(evals.size(), 1u);
+  const auto& m = evals[0].at("metrics");
+  const double n = static_cast<double>(j["images"].size());
+  EXPECT_EQ(m.at("questions").get<double>(), n) << m.dump();
+  // yes/no every other question, the attribute and the count every fourth.
+  EXPECT_EQ(m.at("questions_binary").get<double>() + m.at("questions_attr").get<double>() +
+                m.at("questions_reg").get<double>(),
+            n);
+  EXPECT_EQ(m.at("questions_attr").get<double>(), std::floor((n + 2) / 4));
+  for (const char* key : {"accuracy", "accuracy_answer_type", "accuracy_binary", "accuracy_attr", "accuracy_reg"}) {
+    ASSERT_TRUE(m.contains(key)) << key << " missing in " << m.dump();
+  }
 }
 
 // Predictions of a checkpoint's model, computed here: the evaluation transform, one image per
