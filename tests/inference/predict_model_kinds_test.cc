@@ -5,12 +5,12 @@
 // the answer of the reference's eval_gqa.py. The checkpoints hold the synthetic weights the
 // reference ran with (their ResNet-18 and 50265-token embedding are too big for a fixture), saved
 // in the reference's layout here, with the `args` Namespace the reference itself pickled.
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "common/config/experiment.h"
 #include "datasets/image/codec.h"
@@ -43,7 +43,8 @@ std::string ReadFile(const std::string& path) {
 }
 
 const nlohmann::json& Goldens() {
-  static const auto* g = new nlohmann::json(nlohmann::json::parse(ReadFile("tests/data/inference/predict_goldens.json")));
+  static const auto* g =
+      new nlohmann::json(nlohmann::json::parse(ReadFile("tests/data/inference/predict_goldens.json")));
   return *g;
 }
 
@@ -91,8 +92,10 @@ void SaveReferenceLayout(torch::nn::Module& net, const std::string& path, const 
   for (const auto& [name, t] : model::NamedStateDict(net)) {
     if (!t.is_floating_point() || name == drop) continue;  // no integer buffers in the reference's here
     keep.push_back(std::make_shared<torch::Tensor>(t.contiguous()));
-    ASSERT_TRUE(views.Add(name, io::TensorView::Contiguous(io::DType::kFloat32, t.sizes().vec(),
-                                                           keep.back()->data_ptr(), keep.back())).ok());
+    ASSERT_TRUE(views
+                    .Add(name, io::TensorView::Contiguous(io::DType::kFloat32, t.sizes().vec(),
+                                                          keep.back()->data_ptr(), keep.back()))
+                    .ok());
   }
   io::TorchSaveOptions o;
   o.top_level_key = "model";
@@ -112,7 +115,8 @@ const std::vector<std::string> kSegmOverrides = {"model.hidden_dim=128", "model.
 config::ModelConfig SegmConfig() { return TinyConfig(kSegmOverrides); }
 // The same as the experiment config our trainer records with its checkpoints.
 const char kSegmYaml[] =
-    "model:\n  backbone: resnet18\n  text_encoder:\n    type: custom\n    hidden_size: 64\n    num_layers: 2\n"
+    "model:\n  backbone: resnet18\n  text_encoder:\n    type: custom\n    hidden_size: 64\n    num_layers: "
+    "2\n"
     "    num_heads: 4\n    intermediate_size: 128\n  hidden_dim: 128\n  nheads: 8\n  enc_layers: 2\n"
     "  dec_layers: 2\n  dim_feedforward: 128\n  num_queries: 16\n  masks: true\n"
     "  contrastive_align_loss: false\n";
@@ -148,8 +152,8 @@ class PredictModelKindsTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete dir_; }
 
-  static CommandResult Predict(const std::string& checkpoint, const nlohmann::json& golden, const std::string& out,
-                               const std::string& extra) {
+  static CommandResult Predict(const std::string& checkpoint, const nlohmann::json& golden,
+                               const std::string& out, const std::string& extra) {
     return RunCommand(BuildDir() + "/bin/mdetr predict --checkpoint " + checkpoint + " --threads 1 --size " +
                       std::to_string(golden.at("size").get<int>()) + " --max-size " +
                       std::to_string(golden.at("max_size").get<int>()) + " --tokenizer " + SharedDataDir() +
@@ -159,7 +163,8 @@ class PredictModelKindsTest : public ::testing::Test {
   }
   static nlohmann::json JsonOf(const CommandResult& r) {
     const auto start = r.output.find("\n[");
-    return nlohmann::json::parse(start == std::string::npos ? r.output : r.output.substr(start + 1), nullptr, false);
+    return nlohmann::json::parse(start == std::string::npos ? r.output : r.output.substr(start + 1), nullptr,
+                                 false);
   }
   static std::string* dir_;
 };
@@ -235,7 +240,7 @@ void ExpectReferenceMasks(const CommandResult& r) {
     total += differ;
     EXPECT_NEAR(det.at("score").get<double>(), g.at("scores")[static_cast<size_t>(q)].get<double>(), 1e-4);
     const auto& box = g.at("boxes")[static_cast<size_t>(q)];  // x0,y0,x1,y1
-    const auto& bbox = det.at("bbox");                         // x,y,w,h
+    const auto& bbox = det.at("bbox");                        // x,y,w,h
     EXPECT_NEAR(bbox[0].get<double>(), box[0].get<double>(), 0.05);
     EXPECT_NEAR(bbox[1].get<double>(), box[1].get<double>(), 0.05);
     EXPECT_NEAR(bbox[0].get<double>() + bbox[2].get<double>(), box[2].get<double>(), 0.05);
@@ -260,8 +265,10 @@ TEST_F(PredictModelKindsTest, SegmentationSafetensorsWithTheirConfigMatchTheRefe
   io::StateDict views;
   for (const auto& [name, t] : model::NamedStateDict(*segm)) {
     keep.push_back(std::make_shared<torch::Tensor>(t.contiguous()));
-    ASSERT_TRUE(views.Add(name, io::TensorView::Contiguous(io::DType::kFloat32, t.sizes().vec(),
-                                                           keep.back()->data_ptr(), keep.back())).ok());
+    ASSERT_TRUE(views
+                    .Add(name, io::TensorView::Contiguous(io::DType::kFloat32, t.sizes().vec(),
+                                                          keep.back()->data_ptr(), keep.back()))
+                    .ok());
   }
   const std::string path = *dir_ + "/segm.safetensors";
   ASSERT_TRUE(io::WriteSafetensors(path, views, {{"config", kSegmYaml}}).ok());
@@ -361,9 +368,11 @@ TEST_F(PredictModelKindsTest, GqaAnswerMatchesTheReference) {
                                 "--answers " + SourceDir() + "/tests/data/model/qa --threshold 0.99 --json"),
                         g);
   // Without --json the answer is printed for the user.
-  const auto text = Predict(GqaCheckpoint(), g, *dir_ + "/out-gqa-text", "--answers " + SourceDir() + "/tests/data/model/qa");
+  const auto text = Predict(GqaCheckpoint(), g, *dir_ + "/out-gqa-text",
+                            "--answers " + SourceDir() + "/tests/data/model/qa");
   ASSERT_EQ(text.exit_code, 0) << text.output;
-  EXPECT_NE(text.output.find("answer: " + g.at("answer").get<std::string>()), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("answer: " + g.at("answer").get<std::string>()), std::string::npos)
+      << text.output;
   EXPECT_NE(text.output.find("gqa model"), std::string::npos) << text.output;
 }
 

@@ -70,22 +70,26 @@ Result<config::ModelConfig> ConfigFrom(const io::PyValue& args, const io::StateD
     te.vocab_size = static_cast<int>(s[0]);
     te.hidden_size = static_cast<int>(s[1]);
   } else {
-    return InvalidArgumentError("checkpoint has no " + prefix +
-                                "transformer.text_encoder.embeddings.word_embeddings.weight: not an MDETR model");
+    return InvalidArgumentError(
+        "checkpoint has no " + prefix +
+        "transformer.text_encoder.embeddings.word_embeddings.weight: not an MDETR model");
   }
   int layers = 0;
-  while (has("transformer.text_encoder.encoder.layer." + std::to_string(layers) + ".attention.self.query.weight")) {
+  while (has("transformer.text_encoder.encoder.layer." + std::to_string(layers) +
+             ".attention.self.query.weight")) {
     ++layers;
   }
   te.num_layers = layers;
-  if (auto s = shape_of("transformer.text_encoder.encoder.layer.0.intermediate.dense.weight"); s.size() == 2) {
+  if (auto s = shape_of("transformer.text_encoder.encoder.layer.0.intermediate.dense.weight");
+      s.size() == 2) {
     te.intermediate_size = static_cast<int>(s[0]);
   }
   if (auto s = shape_of("transformer.text_encoder.embeddings.position_embeddings.weight"); s.size() == 2) {
     te.max_positions = static_cast<int>(s[0]);
   }
   te.type = "custom";
-  te.num_heads = te.hidden_size == 1024 ? 16 : (te.hidden_size >= 768 ? 12 : std::max(1, te.hidden_size / 16));
+  te.num_heads =
+      te.hidden_size == 1024 ? 16 : (te.hidden_size >= 768 ? 12 : std::max(1, te.hidden_size / 16));
   if (args.is_object()) {
     std::string type;
     ReadArg(args, "text_encoder_type", &type);
@@ -117,8 +121,10 @@ Result<config::ModelConfig> ConfigFrom(const io::PyValue& args, const io::StateD
     int layer3_blocks = 0;
     while (has("backbone.0.body.layer3." + std::to_string(layer3_blocks) + ".conv1.weight")) ++layer3_blocks;
     const bool bottleneck = has("backbone.0.body.layer1.0.conv3.weight");
-    if (bottleneck) cfg.backbone = layer3_blocks >= 23 ? "resnet101" : "resnet50";
-    else cfg.backbone = layer3_blocks >= 6 ? "resnet34" : "resnet18";
+    if (bottleneck)
+      cfg.backbone = layer3_blocks >= 23 ? "resnet101" : "resnet50";
+    else
+      cfg.backbone = layer3_blocks >= 6 ? "resnet34" : "resnet18";
   } else if (auto stem = shape_of("backbone.0.body.conv_stem.weight"); !stem.empty()) {
     // timm EfficientNet: the stem width tells B3 (40) from B5 (48).
     if (stem[0] != 40 && stem[0] != 48) {
@@ -191,10 +197,14 @@ Result<LoadedModel> LoadSafetensorsModel(const std::string& path, const std::str
 
 const char* ModelKindName(ModelKind kind) {
   switch (kind) {
-    case ModelKind::kSegmentation: return "segmentation";
-    case ModelKind::kGqa: return "gqa";
-    case ModelKind::kClevr: return "clevr";
-    case ModelKind::kDetection: break;
+    case ModelKind::kSegmentation:
+      return "segmentation";
+    case ModelKind::kGqa:
+      return "gqa";
+    case ModelKind::kClevr:
+      return "clevr";
+    case ModelKind::kDetection:
+      break;
   }
   return "detection";
 }
@@ -211,8 +221,10 @@ model::MdetrOutputs LoadedModel::Forward(const model::NestedTensor& images, cons
 }
 
 void LoadedModel::To(const torch::Device& device) {
-  if (segm) segm->to(device);
-  else model->to(device);
+  if (segm)
+    segm->to(device);
+  else
+    model->to(device);
 }
 
 Result<LoadedModel> BuildAndLoad(const config::ModelConfig& cfg, const model::StateDict& weights,
@@ -237,7 +249,8 @@ Result<LoadedModel> BuildAndLoad(const config::ModelConfig& cfg, const model::St
   }
   auto report = model::LoadStateDict(*root, weights);
   if (!report.ok()) {
-    return report.status().WithContext(where + " (" + weights_key + ", " + ModelKindName(KindOf(cfg)) + " model)");
+    return report.status().WithContext(where + " (" + weights_key + ", " + ModelKindName(KindOf(cfg)) +
+                                       " model)");
   }
   loaded.report = *report;
   root->eval();

@@ -9,7 +9,8 @@ CocoRle EncodeMaskRle(const uint8_t* mask, int height, int width) {
   int64_t run = 0;
   for (int x = 0; x < width; ++x) {
     for (int y = 0; y < height; ++y) {
-      const uint8_t v = mask[static_cast<size_t>(y) * static_cast<size_t>(width) + static_cast<size_t>(x)] != 0;
+      const uint8_t v =
+          mask[static_cast<size_t>(y) * static_cast<size_t>(width) + static_cast<size_t>(x)] != 0;
       if (v != current) {
         runs.push_back(run);
         run = 0;

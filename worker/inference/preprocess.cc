@@ -28,7 +28,8 @@ torch::Tensor ImageToTensor(const image::Image& img, const ResizeSpec& spec) {
     pixels = torch::empty({h, w, 3}, torch::kUInt8);
     grounding::PilBilinearResize(img.data(), img.height(), img.width(), 3, h, w, pixels.data_ptr<uint8_t>());
   } else {
-    pixels = torch::from_blob(const_cast<uint8_t*>(img.data()), {img.height(), img.width(), 3}, torch::kUInt8);
+    pixels =
+        torch::from_blob(const_cast<uint8_t*>(img.data()), {img.height(), img.width(), 3}, torch::kUInt8);
   }
   const auto t = pixels.permute({2, 0, 1}).to(torch::kFloat32).div(255.0).unsqueeze(0);
   const auto mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
