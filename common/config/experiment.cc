@@ -130,7 +130,7 @@ void ParseDatasets(Object& o, const char* key, std::vector<DatasetConfig>* out) 
     DatasetConfig ds;
     d.Choice("name", &ds.name,
              {"flickr", "refcoco", "refcoco+", "refcocog", "phrasecut", "gqa", "clevr", "clevr_ref",
-              "lvis", "mixed", "synthetic"},
+              "lvis", "mixed", "synthetic", "synthetic_refexp"},
              /*required=*/true);
     d.Required("ann_file", &ds.ann_file);
     d.Required("images", &ds.images);

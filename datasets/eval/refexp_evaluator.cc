@@ -100,7 +100,8 @@ Status RefExpEvaluator::MergeState(std::string_view bytes) {
 Result<std::map<std::string, RefExpScores>> RefExpEvaluator::Summarize() const {
   std::map<std::string, RefExpScores> groups;
   if (protocol_ == RefExpProtocol::kRefCoco) {
-    for (const char* name : {"refcoco", "refcoco+", "refcocog"}) groups[name];
+    // The reference's three groups, and the refexp-style variant of our synthetic data.
+    for (const char* name : {"refcoco", "refcoco+", "refcocog", "synthetic_refexp"}) groups[name];
   } else {
     groups["clevrref"];
   }
@@ -120,7 +121,7 @@ Result<std::map<std::string, RefExpScores>> RefExpEvaluator::Summarize() const {
     if (protocol_ == RefExpProtocol::kRefCoco) {
       group = std::string(gt_->name(im.dataset_name));
       if (groups.count(group) == 0) {
-        return InvalidArgumentError(where + ".dataset_name: expected refcoco, refcoco+ or refcocog, got \"" +
+        return InvalidArgumentError(where + ".dataset_name: expected refcoco, refcoco+, refcocog or synthetic_refexp, got \"" +
                                     group + "\"");
       }
     }

@@ -51,7 +51,7 @@ class RefExpEvaluator {
   // reference's all_gather + dict.update).
   Status MergeState(std::string_view bytes);
 
-  // Per group ("refcoco", "refcoco+", "refcocog"; or "clevrref"). Fails when an expression of the
+  // Per group ("refcoco", "refcoco+", "refcocog", "synthetic_refexp"; or "clevrref"). Fails when an expression of the
   // ground truth has no prediction, an entry has other than one box (kRefCoco), a box is
   // degenerate (x1 < x0), or dataset_name is none of the three.
   Result<std::map<std::string, RefExpScores>> Summarize() const;

@@ -321,7 +321,7 @@ Result<std::unique_ptr<TaskEvaluation>> MakeTaskEvaluation(const config::Dataset
                                                            const config::ModelConfig& model,
                                                            const grounding::GroundingDataset& val_set) {
   const std::string& name = val.name;
-  if (name == "refcoco" || name == "refcoco+" || name == "refcocog") {
+  if (name == "refcoco" || name == "refcoco+" || name == "refcocog" || name == "synthetic_refexp") {
     return std::unique_ptr<TaskEvaluation>(std::make_unique<RefExpEvaluation>(
         val_set, name, eval::RefExpProtocol::kRefCoco, inference::RefExpScore::kDetection));
   }

@@ -1,6 +1,7 @@
 // The evaluation a validation set asks for, chosen by its data.val[].name, each merged over the
 // ranks through the collective and reported as flat metric names in the eval events:
-//   refcoco, refcoco+, refcocog  precision@1, @5, @10 (RefExpEvaluator; GIoU >= 0.5 among the top k
+//   refcoco, refcoco+, refcocog, synthetic_refexp (the synthetic data's refexp files)
+//                                precision@1, @5, @10 (RefExpEvaluator; GIoU >= 0.5 among the top k
 //                                boxes); another group of the file as "<group>/precision@k"
 //   clevr_ref                    the same over expressions with one box (CLEVR-Ref+ protocol),
 //                                scored with is-final when the model predicts it

@@ -1,9 +1,7 @@
 #include "worker/trainer/task_model.h"
 
-#include <filesystem>
-
 #include "model/nn/state_dict.h"
-#include "worker/trainer/checkpoint.h"
+#include "worker/trainer/initial_weights.h"
 
 namespace mdetr::trainer {
 
@@ -21,20 +19,9 @@ TaskModel TaskModel::Build(const config::ModelConfig& cfg, bool train_backbone) 
 
 Status TaskModel::LoadFrozenDetector(const std::string& weights) {
   if (!segm_) return InvalidArgumentError("model.frozen_weights needs model.masks: true (segmentation only)");
-  // A checkpoints folder (its newest usable checkpoint) or one checkpoint file of such a folder.
-  namespace fs = std::filesystem;
-  Result<TrainingState> state = NotFoundError(weights + ": no such checkpoint file or folder");
-  if (fs::is_regular_file(weights)) {
-    for (const auto& rec : ListCheckpoints(fs::path(weights).parent_path().string())) {
-      std::error_code ec;
-      if (fs::equivalent(rec.path, weights, ec)) state = LoadCheckpoint(rec);
-    }
-  } else {
-    std::vector<std::string> warnings;
-    state = LoadLatestCheckpoint(weights, &warnings);
-  }
+  auto state = LoadInitialWeights(weights);
   if (!state.ok()) return state.status();
-  auto loaded = model::LoadFrozenDetector(*segm_, state->ema.empty() ? state->model : state->ema);
+  auto loaded = model::LoadFrozenDetector(*segm_, state->tensors);
   if (!loaded.ok()) return loaded.status().WithContext(weights);
   segm_->FreezeDetector();
   return Status::Ok();

@@ -20,6 +20,7 @@
 #include "worker/trainer/evaluation.h"
 #include "worker/trainer/event_log.h"
 #include "worker/trainer/gradient_buckets.h"
+#include "worker/trainer/initial_weights.h"
 #include "worker/trainer/precision.h"
 #include "worker/trainer/task_model.h"
 #include "worker/trainer/task_targets.h"
@@ -218,13 +219,15 @@ Status Task::BuildModels() {
     if (!loaded.ok()) return loaded.status().WithContext("model.text_encoder.weights");
   }
   if (!cfg_.model.init_checkpoint.empty()) {
-    std::vector<std::string> warnings;
-    auto init = LoadLatestCheckpoint(cfg_.model.init_checkpoint, &warnings);
+    auto init = LoadInitialWeights(cfg_.model.init_checkpoint);
     if (!init.ok()) return init.status().WithContext("model.init_checkpoint");
+    // Not strict, as the reference's fine-tuning: a pre-trained detector has no QA or mask heads,
+    // and a fine-tuned model drops what it does not use; what was left out is logged.
     model::LoadOptions lo;
     lo.strict = false;
-    auto r = model::LoadStateDict(model_.module(), init->ema.empty() ? init->model : init->ema, lo);
-    if (!r.ok()) return r.status();
+    auto r = model::LoadStateDict(model_.module(), init->tensors, lo);
+    if (!r.ok()) return r.status().WithContext("model.init_checkpoint");
+    logging::LogInfo("model.init_checkpoint: " + init->description + ": " + r->Summary());
   }
   if (!cfg_.model.frozen_weights.empty()) {
     auto frozen = model_.LoadFrozenDetector(cfg_.model.frozen_weights);
