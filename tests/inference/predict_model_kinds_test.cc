@@ -26,6 +26,7 @@
 #include "model/nn/synthetic_weights.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_paths.h"
+#include "worker/inference/checkpoint_model.h"
 #include "worker/inference/mask_rle.h"
 #if MDETR_TEST_HAS_TRAINER
 #include "worker/trainer/checkpoint.h"
@@ -100,7 +101,7 @@ void SaveReferenceLayout(torch::nn::Module& net, const std::string& path, const 
   io::TorchSaveOptions o;
   o.top_level_key = "model";
   ASSERT_TRUE(io::SaveTorchStateDict(path, views, o).ok());
-  AddArgs(path, args_pkl);
+  if (!args_pkl.empty()) AddArgs(path, args_pkl);
 }
 
 config::ModelConfig TinyConfig(const std::vector<std::string>& overrides) {
@@ -379,6 +380,33 @@ TEST_F(PredictModelKindsTest, GqaAnswerMatchesTheReference) {
 TEST_F(PredictModelKindsTest, ClevrAnswerMatchesTheReference) {
   const auto& g = Goldens().at("clevr");
   ExpectReferenceAnswer(Predict(ClevrCheckpoint(), g, *dir_ + "/out-clevr", "--json"), g);
+}
+
+TEST_F(PredictModelKindsTest, KindIsReadFromTheWeightsWithoutArgs) {
+  // The single-head GQA model with the refexp is-final head, saved with no args at all.
+  model::Mdetr net(
+      TinyConfig({"model.qa_dataset=gqa", "model.split_qa_heads=false", "model.predict_final=true"}), false);
+  const std::string path = *dir_ + "/gqa-single-final.pth";
+  SaveReferenceLayout(*net, path, "");
+  auto cfg = inference::ModelConfigFromCheckpoint(path);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->qa_dataset, "gqa");
+  EXPECT_FALSE(cfg->split_qa_heads);
+  EXPECT_TRUE(cfg->predict_final);
+  EXPECT_FALSE(cfg->masks);
+  auto loaded = inference::LoadModelFromCheckpoint(path, SharedDataDir() + "/tokenizer/roberta-base");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->kind(), inference::ModelKind::kGqa);
+  EXPECT_TRUE(loaded->report.clean());
+
+  // The segmentation checkpoint: detr.* keys and the mask head; 8 heads from the mask head's input.
+  auto segm = inference::ModelConfigFromCheckpoint(SegmCheckpoint());
+  ASSERT_TRUE(segm.ok()) << segm.status();
+  EXPECT_TRUE(segm->masks);
+  EXPECT_EQ(segm->hidden_dim, 128);
+  EXPECT_EQ(segm->nheads, 8);
+  EXPECT_EQ(segm->backbone, "resnet18");
+  EXPECT_FALSE(segm->contrastive_align_loss);
 }
 
 TEST_F(PredictModelKindsTest, GqaWithoutAnswerVocabularyIsNamed) {
