@@ -375,6 +375,18 @@ TEST_F(PredictModelKindsTest, GqaAnswerMatchesTheReference) {
   EXPECT_NE(text.output.find("answer: " + g.at("answer").get<std::string>()), std::string::npos)
       << text.output;
   EXPECT_NE(text.output.find("gqa model"), std::string::npos) << text.output;
+  // ... and written as a caption line across the top of the picture: white text on dark grey.
+  auto drawn = image::ReadImageFile(*dir_ + "/out-gqa-text/n578564_pred.png");
+  ASSERT_TRUE(drawn.ok()) << drawn.status();
+  int dark = 0, white = 0;
+  for (int y = 0; y < 8; ++y) {
+    for (int x = 0; x < drawn->width(); ++x) {
+      dark += drawn->At(x, y) == image::Rgb{40, 40, 40};
+      white += drawn->At(x, y) == image::Rgb{255, 255, 255};
+    }
+  }
+  EXPECT_GT(dark, drawn->width());  // the caption's background spans most of the first rows
+  EXPECT_GT(white, 100);            // its letters
 }
 
 TEST_F(PredictModelKindsTest, ClevrAnswerMatchesTheReference) {
