@@ -24,6 +24,7 @@
 #include "model/nn/segmentation.h"
 #include "model/nn/state_dict.h"
 #include "model/nn/synthetic_weights.h"
+#include "tests/model/key_list.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_paths.h"
 #include "worker/inference/checkpoint_model.h"
@@ -248,6 +249,49 @@ void ExpectReferenceMasks(const CommandResult& r) {
     EXPECT_NEAR(bbox[1].get<double>() + bbox[3].get<double>(), box[3].get<double>(), 0.05);
   }
   EXPECT_LE(worst, kMaxDifferingPixels) << "of " << height * width << " pixels; all masks: " << total;
+}
+
+// The released checkpoints' key lists and shapes (../shared/reference/mdetr-keys) tell their kind
+// and architecture, as predict reads them.
+TEST(ReleasedCheckpointKindsTest, EveryReleasedKindIsRecognised) {
+  struct Expected {
+    const char* tsv;
+    bool masks;
+    const char* qa;
+    const char* backbone;
+    int num_queries;
+  };
+  const Expected cases[] = {
+      {"mdetr_resnet101.tsv", false, "", "resnet101", 100},
+      {"mdetr_efficientnetB3.tsv", false, "", "timm_tf_efficientnet_b3_ns", 100},
+      {"mdetr_efficientnetB5.tsv", false, "", "timm_tf_efficientnet_b5_ns", 100},
+      {"mdetr_resnet101_phrasecut.tsv", true, "", "resnet101", 100},
+      {"mdetr_efficientnetB3_phrasecut.tsv", true, "", "timm_tf_efficientnet_b3_ns", 100},
+      {"mdetr_resnet101_gqa.tsv", false, "gqa", "resnet101", 100},
+      {"mdetr_efficientnetB5_gqa.tsv", false, "gqa", "timm_tf_efficientnet_b5_ns", 100},
+      {"mdetr_clevr.tsv", false, "clevr", "resnet18", 25},
+  };
+  static const char kByte = 0;  // the views are never read: only names and shapes matter here
+  for (const auto& c : cases) {
+    const auto keys = ReadKeyList(SharedDataDir() + "/../reference/mdetr-keys/" + c.tsv);
+    ASSERT_FALSE(keys.empty()) << c.tsv;
+    io::StateDict weights;
+    for (const auto& [name, dims] : keys) {
+      ASSERT_TRUE(weights.Add(name, io::TensorView::Contiguous(io::DType::kFloat32, dims, &kByte)).ok())
+          << name;
+    }
+    auto cfg = inference::ModelConfigFromWeights(io::PyValue(), weights);
+    ASSERT_TRUE(cfg.ok()) << c.tsv << ": " << cfg.status();
+    EXPECT_EQ(cfg->masks, c.masks) << c.tsv;
+    EXPECT_EQ(cfg->qa_dataset, c.qa) << c.tsv;
+    EXPECT_EQ(cfg->backbone, c.backbone) << c.tsv;
+    EXPECT_EQ(cfg->num_queries, c.num_queries) << c.tsv;
+    EXPECT_EQ(cfg->hidden_dim, 256) << c.tsv;
+    EXPECT_EQ(cfg->enc_layers, 6) << c.tsv;
+    EXPECT_EQ(cfg->dec_layers, 6) << c.tsv;
+    if (c.masks) EXPECT_EQ(cfg->nheads, 8) << c.tsv;  // mask_head.lay1 reads 256 + 8 channels
+    if (*c.qa != 0) EXPECT_TRUE(cfg->split_qa_heads) << c.tsv;
+  }
 }
 
 TEST_F(PredictModelKindsTest, SegmentationMasksMatchTheReference) {

@@ -257,6 +257,10 @@ Result<LoadedModel> BuildAndLoad(const config::ModelConfig& cfg, const model::St
   return loaded;
 }
 
+Result<config::ModelConfig> ModelConfigFromWeights(const io::PyValue& args, const io::StateDict& weights) {
+  return ConfigFrom(args, weights);
+}
+
 Result<config::ModelConfig> ModelConfigFromCheckpoint(const std::string& path) {
   MDETR_ASSIGN_OR_RETURN(io::TorchCheckpoint ckpt, io::LoadTorchCheckpoint(path));
   MDETR_ASSIGN_OR_RETURN(io::StateDict weights, io::SelectStateDict(ckpt.root));

@@ -12,6 +12,8 @@
 
 #include "common/config/experiment.h"
 #include "common/status.h"
+#include "model/io/py_value.h"
+#include "model/io/state_dict.h"
 #include "model/nn/mdetr.h"
 #include "model/nn/segmentation.h"
 #include "model/nn/state_dict.h"
@@ -46,6 +48,9 @@ Result<LoadedModel> LoadModelFromCheckpoint(const std::string& path, const std::
 // The architecture recorded in a reference checkpoint's args (backbone, hidden_dim, layers, ...).
 // Text-encoder shapes are read from the weights, so small custom encoders load too.
 Result<config::ModelConfig> ModelConfigFromCheckpoint(const std::string& path);
+
+// The same from the weights of any container (a missing `args` value: the weights alone decide).
+Result<config::ModelConfig> ModelConfigFromWeights(const io::PyValue& args, const io::StateDict& weights);
 
 // Builds the model `cfg` describes (MdetrSegm when cfg.masks) and loads `weights` strictly: every
 // missing, unexpected or mis-shaped key is named in the error, which starts with `where`.
