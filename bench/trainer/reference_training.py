@@ -23,6 +23,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import sys
 import time
 
@@ -233,6 +234,7 @@ def main():
         "images_per_s": (opts.steps - opts.warmup) * opts.batch / seconds,
         "steps": opts.steps, "warmup": opts.warmup, "batch": opts.batch, "seconds": seconds,
         "step_s": [b - a for a, b in zip(t, t[1:])],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # main process
     }
 
     if opts.flops_batches > 0:

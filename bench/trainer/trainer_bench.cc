@@ -16,6 +16,7 @@
 // The reference runs under $MDETR_BENCH_PYTHON (default: the project's .venv python) with the
 // checkout in --reference, $MDETR_REFERENCE or /tmp/mdetr_ref; the bench stops with exit code 1
 // and says what is missing when the checkout, the python or its packages are not there.
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +114,7 @@ struct Figure {
   double seconds = 0;
   std::vector<double> step_s;
   double forward_flops_per_image = 0;
+  double peak_rss_mb = 0;  // the training process's
 };
 
 // Our side: `mdetr-ml train` with step events every step; images/s from the events after warm-up.
@@ -147,6 +149,10 @@ Figure RunOurs(const Options& o, const Setup& s, const fs::path& out_dir, std::s
     f.step_s.push_back(end_s[k] - end_s[k - 1]);
   }
   f.seconds = end_s[static_cast<size_t>(o.steps)] - end_s[static_cast<size_t>(o.warmup)];
+  // The largest finished descendant so far: the trainer (the python check before it is small).
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  f.peak_rss_mb = static_cast<double>(u.ru_maxrss) / 1024;
   f.images_per_s = static_cast<double>((o.steps - o.warmup) * s.cfg.optim.batch_size) / f.seconds;
   return f;
 }
@@ -212,6 +218,7 @@ Figure RunReference(const Options& o, const Setup& s, const std::string& python,
   f.seconds = j["seconds"].get<double>();
   f.step_s = j["step_s"].get<std::vector<double>>();
   f.forward_flops_per_image = j.value("forward_flops_per_image", 0.0);
+  f.peak_rss_mb = j.value("peak_rss_mb", 0.0);
   return f;
 }
 
@@ -404,6 +411,8 @@ int main(int argc, char** argv) {
            {"load_average_before", load_before}, {"load_average_after", load_after}};
     for (const auto& f : ours) j["ours_rounds"].push_back(f.images_per_s);
     for (const auto& f : theirs) j["reference_rounds"].push_back(f.images_per_s);
+    j["ours_peak_rss_mb"] = ours.front().peak_rss_mb;
+    j["reference_peak_rss_mb"] = theirs.front().peak_rss_mb;
     j["ours_step_s"] = our_best.step_s;
     j["reference_step_s"] = ref_best.step_s;
     if (flops > 0) {
@@ -432,6 +441,8 @@ int main(int argc, char** argv) {
                 "ours %.2f%%, reference %.2f%%\n",
                 o.peak_tflops, flops / 1e9, 100 * mfu(our_best.images_per_s), 100 * mfu(ref_best.images_per_s));
   }
+  std::printf("peak resident memory of the training process (MB): ours %.0f, reference %.0f (main process)\n",
+              ours.front().peak_rss_mb, theirs.front().peak_rss_mb);
   std::printf("load average after: %s\n", load_after.c_str());
   return finish(0);
 }
