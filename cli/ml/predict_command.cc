@@ -114,18 +114,7 @@ std::vector<std::string> ImagesOf(const std::string& path) {
 // it records gives the architecture; EMA weights are preferred, as for the reference's files.
 Result<inference::LoadedModel> LoadTrainerCheckpoint(const std::string& path,
                                                      const std::string& tokenizer_dir) {
-  Result<trainer::TrainingState> st = NotFoundError(path);
-  if (fs::is_directory(path)) {
-    st = trainer::LoadLatestCheckpoint(path, nullptr);
-  } else {
-    trainer::CheckpointRecord rec;
-    for (const auto& r : trainer::ListCheckpoints(fs::path(path).parent_path().string())) {
-      if (fs::path(r.path).filename() == fs::path(path).filename()) rec = r;
-    }
-    if (rec.path.empty())
-      return NotFoundError(path + ": no .json record beside it (not a checkpoint of mdetr train)");
-    st = trainer::LoadCheckpoint(rec);
-  }
+  auto st = trainer::LoadRunCheckpoint(path);
   if (!st.ok()) return st.status();
   auto doc = config::Document::Parse(st->config_yaml, path + " (recorded config)");
   if (!doc.ok()) return doc.status();

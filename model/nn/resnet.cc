@@ -76,8 +76,9 @@ ResNetImpl::ResNetImpl(const ResNetSpec& spec, bool dilation_in_layer4) {
     layers_.push_back(register_module("layer" + std::to_string(layer + 1), seq));
     channels_.push_back(in);
   }
-  // torchvision's initialisation (He-normal, fan-out): LibTorch's default conv init shrinks the activations
-  // about 2.5x per stage, and a backbone trained from scratch (synthetic data, tests) has no batch norm
+  // torchvision's initialisation (He-normal, fan-out). With LibTorch's default conv init a ResNet-18's
+  // last stage puts out about 1/25 of the activation scale torchvision's gives (std 0.08 vs 1.96 on a
+  // 128 px input), and a backbone trained from scratch (synthetic data, tests) has no batch norm
   // statistics to compensate because the norm layers are frozen.
   for (auto& module : modules(/*include_self=*/false)) {
     if (auto* conv = module->as<torch::nn::Conv2dImpl>()) {

@@ -36,6 +36,27 @@ std::vector<RecordedDraws::Draw> Draws(const json& j) {
   return out;
 }
 
+// A golden case's input: the shared-data image it names (cloned out of the decoded buffer), its
+// boxes and, per box, its character spans.
+ImageWithBoxes GoldenInput(const json& c) {
+  auto decoded = image::ReadImageFile(testing::SharedDataDir() + "/" + c["image"].get<std::string>());
+  EXPECT_TRUE(decoded.ok()) << decoded.status();
+  ImageWithBoxes in;
+  if (!decoded.ok()) return in;
+  in.image = torch::from_blob(decoded->data(), {decoded->height(), decoded->width(), 3}, torch::kUInt8).clone();
+  std::vector<float> boxes;
+  for (const auto& b : c["boxes_in"]) {
+    for (const auto& v : b) boxes.push_back(v.get<float>());
+  }
+  in.boxes = torch::tensor(boxes).reshape({-1, 4});
+  for (const auto& s : c["spans_in"]) {
+    std::vector<text::CharSpan> spans;
+    for (const auto& sp : s) spans.push_back({sp[0].get<int64_t>(), sp[1].get<int64_t>()});
+    in.spans.push_back(spans);
+  }
+  return in;
+}
+
 TEST(TransformParityTest, MatchesReferenceOnRealImages) {
   torch::set_num_threads(1);  // small tensors: spinning intra-op threads only slow a shared machine
   const json goldens = LoadGoldens();
@@ -45,20 +66,8 @@ TEST(TransformParityTest, MatchesReferenceOnRealImages) {
     const std::string name = c["image"].get<std::string>() + (c["train"].get<bool>() ? " train seed " : " eval ") +
                              std::to_string(c["seed"].get<int>());
     SCOPED_TRACE(name);
-    auto decoded = image::ReadImageFile(testing::SharedDataDir() + "/" + c["image"].get<std::string>());
-    ASSERT_TRUE(decoded.ok()) << decoded.status();
-    ImageWithBoxes in;
-    in.image = torch::from_blob(decoded->data(), {decoded->height(), decoded->width(), 3}, torch::kUInt8);
-    std::vector<float> boxes;
-    for (const auto& b : c["boxes_in"]) {
-      for (const auto& v : b) boxes.push_back(v.get<float>());
-    }
-    in.boxes = torch::tensor(boxes).reshape({-1, 4});
-    for (const auto& s : c["spans_in"]) {
-      std::vector<text::CharSpan> spans;
-      for (const auto& sp : s) spans.push_back({sp[0].get<int64_t>(), sp[1].get<int64_t>()});
-      in.spans.push_back(spans);
-    }
+    ImageWithBoxes in = GoldenInput(c);
+    ASSERT_TRUE(in.image.defined());
 
     TransformOptions opt;
     RecordedDraws draws(Draws(c["draws"]));
@@ -136,16 +145,8 @@ TEST(TransformParityTest, CropKeepsTheBoxesAndSpansTheReferenceKeeps) {
   for (const auto& c : goldens["crops"]) {
     const auto& r = c["region"];
     SCOPED_TRACE(c["image"].get<std::string>() + " region " + r.dump());
-    auto decoded = image::ReadImageFile(testing::SharedDataDir() + "/" + c["image"].get<std::string>());
-    ASSERT_TRUE(decoded.ok()) << decoded.status();
-    ImageWithBoxes in;
-    in.image = torch::from_blob(decoded->data(), {decoded->height(), decoded->width(), 3}, torch::kUInt8);
-    std::vector<float> boxes;
-    for (const auto& b : c["boxes_in"]) {
-      for (const auto& v : b) boxes.push_back(v.get<float>());
-    }
-    in.boxes = torch::tensor(boxes).reshape({-1, 4});
-    for (const auto& s : c["spans_in"]) in.spans.push_back({{s[0][0].get<int64_t>(), s[0][1].get<int64_t>()}});
+    ImageWithBoxes in = GoldenInput(c);
+    ASSERT_TRUE(in.image.defined());
     const auto out = Crop(in, r[0].get<int64_t>(), r[1].get<int64_t>(), r[2].get<int64_t>(), r[3].get<int64_t>());
     const auto bytes = out.image.contiguous();
     EXPECT_EQ(crc32(0L, bytes.data_ptr<uint8_t>(), static_cast<uInt>(bytes.numel())), c["crc32"].get<uLong>());

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -155,6 +156,32 @@ Result<TrainingState> LoadLatestCheckpoint(const std::string& dir, std::vector<s
     if (warnings) warnings->push_back(s.status().message() + "; falling back to the previous checkpoint");
   }
   return NotFoundError("no usable checkpoint in " + dir);
+}
+
+namespace {
+// The record of checkpoint file `path` in its folder's listing, if it is one of ours.
+std::optional<CheckpointRecord> RecordOf(const std::string& path) {
+  std::error_code ec;
+  for (auto& rec : ListCheckpoints(std::filesystem::path(path).parent_path().string())) {
+    if (std::filesystem::equivalent(rec.path, path, ec)) return rec;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+bool IsRunCheckpoint(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return true;
+  return std::filesystem::is_regular_file(path, ec) && RecordOf(path).has_value();
+}
+
+Result<TrainingState> LoadRunCheckpoint(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return LoadLatestCheckpoint(path, nullptr);
+  if (!std::filesystem::is_regular_file(path, ec)) return NotFoundError(path + ": no such checkpoint file or folder");
+  auto rec = RecordOf(path);
+  if (!rec) return NotFoundError(path + ": no .json record beside it (not a checkpoint of mdetr train)");
+  return LoadCheckpoint(*rec);
 }
 
 void PruneCheckpoints(const std::string& dir, int keep_last, const std::string& keep_also) {

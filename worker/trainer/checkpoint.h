@@ -53,6 +53,12 @@ Result<TrainingState> LoadCheckpoint(const CheckpointRecord& record);
 Result<TrainingState> LoadLatestCheckpoint(const std::string& dir, std::vector<std::string>* warnings,
                                            CheckpointRecord* chosen = nullptr);
 
+// What a user names as "a checkpoint of a run": a checkpoints folder (its newest usable checkpoint)
+// or one checkpoint file of such a folder (found through the record beside it). Errors name `path`.
+Result<TrainingState> LoadRunCheckpoint(const std::string& path);
+// Whether LoadRunCheckpoint is the reader for `path`: a folder, or a file with its record beside it.
+bool IsRunCheckpoint(const std::string& path);
+
 // Keeps the newest `keep_last` checkpoints (and `keep_also`, e.g. the best one); deletes the rest.
 void PruneCheckpoints(const std::string& dir, int keep_last, const std::string& keep_also = "");
 
