@@ -75,6 +75,15 @@ std::string Fmt(double v) {
   return os.str();
 }
 
+// The eval metrics the tables show: each validation set's headline figures. The trainer reports the
+// first data.val entry as "eval/<metric>" and entry i > 0 as "eval/<ann_file stem>/<metric>"
+// (a RefExp file's other groups as "eval/[<stem>/]<group>/<metric>").
+bool IsHeadlineEvalMetric(const std::string& name) {
+  static const std::set<std::string> kHeadline = {"R@1", "R@5", "R@10", "precision@1", "accuracy", "mean_iou"};
+  if (name.rfind("eval/", 0) != 0) return false;
+  return kHeadline.count(name.substr(name.rfind('/') + 1)) > 0;
+}
+
 // Starts `argv` detached (own session), output to `log`; returns its pid.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
   const pid_t pid = fork();
@@ -324,16 +333,18 @@ int PrintStatus(const std::string& job, const std::string& coordinator, bool jso
   }
   std::cout << st->job.job_id << "  " << st->job.name << "  " << StateName(st->job.state)
             << (st->job.message.empty() ? "" : "  (" + st->job.message + ")") << "\n";
-  Table t({"TASK", "STATE", "ATTEMPTS", "WORKERS", "STEP", "LOSS", "R@1", "CHECKPOINT"});
+  Table t({"TASK", "STATE", "ATTEMPTS", "WORKERS", "STEP", "LOSS", "EVAL", "CHECKPOINT"});
   for (const auto& task : st->tasks) {
-    std::string loss = "-", r1 = "-", workers;
+    std::string loss = "-", eval, workers;
+    std::map<std::string, double> headline;  // every validation set's, in name order
     for (const auto& m : task.metrics) {
       if (m.name == "loss") loss = Fmt(m.value);
-      if (m.name == "eval/R@1") r1 = Fmt(m.value);
+      if (IsHeadlineEvalMetric(m.name)) headline[m.name.substr(5)] = m.value;
     }
+    for (const auto& [name, value] : headline) eval += (eval.empty() ? "" : " ") + name + "=" + Fmt(value);
     for (const auto& w : task.workers) workers += (workers.empty() ? "" : ",") + w;
     t.Add({task.task_id, StateName(task.state), std::to_string(task.attempts), workers.empty() ? "-" : workers,
-           std::to_string(task.last_step), loss, r1, task.last_checkpoint.empty() ? "-" : fs::path(task.last_checkpoint).filename().string()});
+           std::to_string(task.last_step), loss, eval.empty() ? "-" : eval, task.last_checkpoint.empty() ? "-" : fs::path(task.last_checkpoint).filename().string()});
   }
   t.Print();
   return 0;
@@ -419,7 +430,16 @@ int RunMetrics(const std::string& job, const std::string& coordinator, bool csv,
       auto& slot = last[p.task_id][p.name];
       if (p.step >= slot.first) slot = {p.step, p.value};
     }
-    Table t({"TASK", "STEP", "LOSS", "LOSS_CE", "LOSS_GIOU", "IMAGES/S", "R@1", "R@5", "R@10"});
+    // One column per headline eval metric of any task: every validation set's.
+    std::set<std::string> eval_columns;
+    for (const auto& entry : last) {
+      for (const auto& [n, v] : entry.second) {
+        if (IsHeadlineEvalMetric(n)) eval_columns.insert(n);
+      }
+    }
+    std::vector<std::string> header = {"TASK", "STEP", "LOSS", "LOSS_CE", "LOSS_GIOU", "IMAGES/S"};
+    for (const auto& n : eval_columns) header.push_back(n);
+    Table t(header);
     for (const auto& entry : last) {
       const std::string& task = entry.first;
       const auto& metrics = entry.second;
@@ -429,8 +449,10 @@ int RunMetrics(const std::string& job, const std::string& coordinator, bool csv,
       };
       int64_t step = 0;
       for (const auto& [n, v] : metrics) step = std::max(step, v.first);
-      t.Add({task, std::to_string(step), get("loss"), get("loss_ce"), get("loss_giou"), get("images_per_s"),
-             get("eval/R@1"), get("eval/R@5"), get("eval/R@10")});
+      std::vector<std::string> row = {task, std::to_string(step), get("loss"), get("loss_ce"), get("loss_giou"),
+                                      get("images_per_s")};
+      for (const auto& n : eval_columns) row.push_back(get(n.c_str()));
+      t.Add(row);
     }
     t.Print();
   }

@@ -1,6 +1,11 @@
 #include "worker/trainer/evaluation.h"
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "datasets/eval/phrase_recall.h"
 #include "datasets/eval/phrasecut_evaluator.h"
@@ -227,12 +232,14 @@ class PhraseCutEvaluation : public TaskEvaluation {
   const annotations::CocoDataset* annotations_ = nullptr;
 };
 
-// GQA and CLEVR: answer-type accuracy, per-type head accuracy and total accuracy.
+// GQA and CLEVR: answer-type accuracy, per-type head accuracy and total accuracy; CLEVR also by
+// question kind and family (total accuracy: type and answer right).
 class QaEvaluation : public TaskEvaluation {
  public:
-  QaEvaluation(std::string dataset, bool split_heads)
+  QaEvaluation(std::string dataset, bool split_heads, const ClevrQuestionGroups* clevr_groups)
       : dataset_(std::move(dataset)),
         split_heads_(split_heads),
+        clevr_groups_(clevr_groups),
         local_(dataset_ == "gqa" ? eval::MakeGqaAccuracy() : eval::MakeClevrAccuracy()) {}
 
   Status Add(const model::MdetrOutputs& out, const grounding::Batch& batch) override {
@@ -256,9 +263,12 @@ class QaEvaluation : public TaskEvaluation {
       return Status::Ok();
     }
     MDETR_ASSIGN_OR_RETURN(auto preds, inference::ClevrPredictions(out.answers));
+    static const std::vector<std::string> kNoGroups;
     for (size_t i = 0; i < batch.samples.size() && i < preds.size(); ++i) {
-      const auto& a = batch.samples[i].answer;
-      MDETR_RETURN_IF_ERROR(eval::AddClevr(&local_, {a.type, static_cast<int>(a.type_answer)}, preds[i]));
+      const auto& s = batch.samples[i];
+      const auto& groups = clevr_groups_ ? clevr_groups_->Of(s.image_id, s.answer.type) : kNoGroups;
+      MDETR_RETURN_IF_ERROR(
+          eval::AddClevr(&local_, {s.answer.type, static_cast<int>(s.answer.type_answer)}, preds[i], groups));
     }
     return Status::Ok();
   }
@@ -276,16 +286,216 @@ class QaEvaluation : public TaskEvaluation {
       m["accuracy_" + type] = counts.head_accuracy();
       m["questions_" + type] = static_cast<double>(counts.questions);
     }
+    // "kind:count" -> accuracy_kind/count, "family:zero_hop/3" -> accuracy_family/zero_hop/3.
+    for (const auto& [group, counts] : sum.per_group) {
+      const auto colon = group.find(':');
+      if (colon == std::string::npos) continue;
+      const std::string what = group.substr(0, colon), label = group.substr(colon + 1);
+      m["accuracy_" + what + "/" + label] = counts.accuracy();
+      m["questions_" + what + "/" + label] = static_cast<double>(counts.questions);
+    }
     return m;
   }
 
  private:
   std::string dataset_;
   bool split_heads_;
+  const ClevrQuestionGroups* clevr_groups_;
   eval::QaAccuracy local_;
 };
 
+// The CLEVR family fields of each image entry, streamed (the annotation file may be large; only
+// these scalars of the top-level "images" list are kept).
+class FamilyFieldReader : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  struct Entry {
+    int64_t id = 0;
+    bool has_id = false;
+    std::string file;        // template_filename
+    int64_t index = -1;      // question_family_index
+  };
+  std::vector<Entry> entries;
+  std::string error;  // the first field of the wrong type
+
+  bool null() override { return Scalar(nullptr, nullptr, nullptr); }
+  bool boolean(bool) override { return Scalar(nullptr, nullptr, nullptr); }
+  bool number_integer(number_integer_t v) override {
+    const int64_t x = v;
+    return Scalar(&x, nullptr, nullptr);
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    const int64_t x = static_cast<int64_t>(v);
+    return Scalar(&x, nullptr, nullptr);
+  }
+  bool number_float(number_float_t v, const string_t&) override {
+    const double x = v;
+    return Scalar(nullptr, &x, nullptr);
+  }
+  bool string(string_t& v) override { return Scalar(nullptr, nullptr, &v); }
+  bool binary(binary_t&) override { return Scalar(nullptr, nullptr, nullptr); }
+  bool start_object(std::size_t) override { return Open(); }
+  bool start_array(std::size_t) override { return Open(); }
+  bool end_object() override { return Close(); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& k) override {
+    if (depth_ == 1) images_next_ = k == "images";
+    if (depth_ == 3) key_ = k;
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+    error = "not valid JSON at byte " + std::to_string(position) + ": " + e.what();
+    return false;
+  }
+
+ private:
+  // Depth 1: the file's object; 2: the images list; 3: one image entry.
+  bool Open() {
+    if (depth_ == 3 && IsFamilyField()) Fail("expected a " + Expected());
+    ++depth_;
+    if (depth_ == 2) in_images_ = images_next_;
+    if (depth_ == 3 && in_images_) entries.emplace_back();
+    key_.clear();
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    if (depth_ == 1) in_images_ = false;
+    key_.clear();
+    return true;
+  }
+  bool IsFamilyField() const {
+    return in_images_ && (key_ == "id" || key_ == "template_filename" || key_ == "question_family_index");
+  }
+  std::string Expected() const { return key_ == "template_filename" ? "string" : "integer"; }
+  void Fail(const std::string& what) {
+    if (error.empty()) error = "images[" + std::to_string(entries.size() - 1) + "]." + key_ + ": " + what;
+  }
+  bool Scalar(const int64_t* integer, const double* real, const std::string* text) {
+    if (depth_ != 3 || !IsFamilyField()) return true;
+    Entry& e = entries.back();
+    if (key_ == "template_filename") {
+      if (text) e.file = *text;
+      else if (integer || real) Fail("expected a string");
+    } else if (integer) {
+      (key_ == "id" ? e.id : e.index) = *integer;
+      if (key_ == "id") e.has_id = true;
+    } else if (text || real) {
+      Fail("expected an integer");
+    }
+    key_.clear();
+    return true;
+  }
+
+  int depth_ = 0;
+  bool images_next_ = false;
+  bool in_images_ = false;
+  std::string key_;
+};
+
 }  // namespace
+
+std::string ClevrQuestionGroups::TemplatesDirFor(const std::string& ann_file) {
+  return (std::filesystem::path(ann_file).parent_path() / "CLEVR_1.0_templates").string();
+}
+
+Result<ClevrQuestionGroups> ClevrQuestionGroups::Read(const std::string& ann_file) {
+  FamilyFieldReader reader;
+  {
+    std::ifstream in(ann_file, std::ios::binary);
+    if (!in) return NotFoundError(ann_file + ": cannot open the annotation file");
+    nlohmann::json::sax_parse(in, &reader);
+  }
+  if (!reader.error.empty()) return InvalidArgumentError(ann_file + ": " + reader.error);
+
+  ClevrQuestionGroups out;
+  size_t named = 0, first_unnamed = reader.entries.size(), first_named = 0;
+  for (size_t i = 0; i < reader.entries.size(); ++i) {
+    const auto& e = reader.entries[i];
+    const bool has = e.index >= 0 || !e.file.empty();
+    if (has && named++ == 0) first_named = i;
+    if (!has && first_unnamed == reader.entries.size()) first_unnamed = i;
+  }
+  if (named == 0) return out;
+  const auto where = [&](size_t i) { return ann_file + ": images[" + std::to_string(i) + "]"; };
+  if (first_unnamed < reader.entries.size()) {
+    return InvalidArgumentError(where(first_unnamed) + ": no question_family_index, while " + std::to_string(named) +
+                                " other questions have one: the accuracy per family needs it on every question");
+  }
+  const std::string dir = TemplatesDirFor(ann_file);
+  auto templates = eval::ClevrTemplates::Load(dir);
+  if (!templates.ok()) {
+    return templates.status().WithContext(
+        where(first_named) + " names a CLEVR question family, which is looked up in the CLEVR_1.0_templates folder "
+        "beside the annotation file (the question generator's template files)");
+  }
+  const auto& families = templates->families();
+  for (const auto& f : families) out.family_labels_.push_back({"kind:" + f.kind, "family:" + f.name()});
+  for (size_t i = 0; i < reader.entries.size(); ++i) {
+    const auto& e = reader.entries[i];
+    if (!e.has_id) return InvalidArgumentError(where(i) + ".id: missing");
+    if (e.index < 0) {
+      return InvalidArgumentError(where(i) + ".question_family_index: missing (template_filename \"" + e.file +
+                                  "\" names the file, this index the template in it)");
+    }
+    size_t position = families.size();
+    if (e.file.empty()) {
+      if (e.index < static_cast<int64_t>(families.size())) position = static_cast<size_t>(e.index);
+    } else if (const eval::ClevrFamily* f = templates->Find(e.file, static_cast<int>(e.index))) {
+      position = static_cast<size_t>(f - families.data());
+    }
+    if (position == families.size()) {
+      const std::string family = e.file.empty() ? "question_family_index " + std::to_string(e.index)
+                                                : "template " + std::to_string(e.index) + " of " + e.file;
+      return InvalidArgumentError(where(i) + ": " + family + " is not one of the " + std::to_string(families.size()) +
+                                  " templates of " + dir);
+    }
+    out.family_of_[e.id] = static_cast<uint16_t>(position);
+  }
+  return out;
+}
+
+const std::vector<std::string>& ClevrQuestionGroups::Of(int64_t image_id, int answer_type) const {
+  static const std::vector<std::vector<std::string>> kByAnswer = {
+      {"kind:yes_no"}, {"kind:query_attribute"}, {"kind:count"}};
+  static const std::vector<std::string> kNone;
+  if (!family_of_.empty()) {
+    auto it = family_of_.find(image_id);
+    return it == family_of_.end() ? kNone : family_labels_[it->second];
+  }
+  return answer_type >= 0 && answer_type < 3 ? kByAnswer[static_cast<size_t>(answer_type)] : kNone;
+}
+
+Result<EvaluationInputs> PrepareEvaluation(const config::DatasetConfig& val, const config::ModelConfig& model) {
+  EvaluationInputs inputs;
+  if ((val.name == "gqa" || val.name == "clevr") && !model.qa_dataset.empty() && model.qa_dataset != val.name) {
+    return InvalidArgumentError("name is " + val.name + " but model.qa_dataset is " + model.qa_dataset +
+                                ": the model has no " + val.name + " answer heads to evaluate");
+  }
+  if (val.name == "clevr" && model.qa_dataset == "clevr") {
+    MDETR_ASSIGN_OR_RETURN(auto groups, ClevrQuestionGroups::Read(val.ann_file));
+    inputs.clevr = std::make_shared<const ClevrQuestionGroups>(std::move(groups));
+  }
+  return inputs;
+}
+
+std::vector<std::string> ValidationPrefixes(const std::vector<config::DatasetConfig>& val) {
+  std::vector<std::string> prefixes;
+  std::set<std::string> taken;
+  for (size_t i = 0; i < val.size(); ++i) {
+    if (i == 0) {
+      prefixes.emplace_back();
+      continue;
+    }
+    std::string stem = std::filesystem::path(val[i].ann_file).stem().string();
+    if (stem.empty()) stem = "val";
+    if (!taken.insert(stem).second) {
+      stem += "#" + std::to_string(i);
+      taken.insert(stem);
+    }
+    prefixes.push_back(stem + "/");
+  }
+  return prefixes;
+}
 
 Result<std::vector<std::string>> AllGatherBytes(Collective& coll, const std::string& bytes) {
   const int n = coll.world_size(), me = coll.rank();
@@ -319,7 +529,8 @@ Result<std::vector<std::string>> AllGatherBytes(Collective& coll, const std::str
 
 Result<std::unique_ptr<TaskEvaluation>> MakeTaskEvaluation(const config::DatasetConfig& val,
                                                            const config::ModelConfig& model,
-                                                           const grounding::GroundingDataset& val_set) {
+                                                           const grounding::GroundingDataset& val_set,
+                                                           const EvaluationInputs& inputs) {
   const std::string& name = val.name;
   if (name == "refcoco" || name == "refcoco+" || name == "refcocog" || name == "synthetic_refexp") {
     return std::unique_ptr<TaskEvaluation>(std::make_unique<RefExpEvaluation>(
@@ -337,10 +548,11 @@ Result<std::unique_ptr<TaskEvaluation>> MakeTaskEvaluation(const config::Dataset
   }
   if ((name == "gqa" || name == "clevr") && !model.qa_dataset.empty()) {
     if (model.qa_dataset != name) {
-      return InvalidArgumentError("data.val[0].name is " + name + " but model.qa_dataset is " + model.qa_dataset +
+      return InvalidArgumentError("name is " + name + " but model.qa_dataset is " + model.qa_dataset +
                                   ": the model has no " + name + " answer heads to evaluate");
     }
-    return std::unique_ptr<TaskEvaluation>(std::make_unique<QaEvaluation>(name, model.split_qa_heads));
+    return std::unique_ptr<TaskEvaluation>(
+        std::make_unique<QaEvaluation>(name, model.split_qa_heads, inputs.clevr.get()));
   }
   return std::unique_ptr<TaskEvaluation>(std::make_unique<PhraseRecallEvaluation>());
 }

@@ -58,10 +58,21 @@ class Task {
   int Run();
 
  private:
+  // A data.val entry with its own loader; every evaluation scores them all.
+  struct ValidationSet {
+    std::string where;   // "data.val[i]", for messages
+    std::string prefix;  // of its metric names (ValidationPrefixes)
+    std::shared_ptr<grounding::GroundingDataset> set;
+    std::unique_ptr<grounding::Loader> loader;
+    EvaluationInputs inputs;
+  };
+
   Status Setup();
   Status Train();
   Status BuildModels();
   Result<std::map<std::string, double>> Evaluate(TaskModel& model);
+  Status EvaluateOne(TaskModel& model, ValidationSet& val, const config::DatasetConfig& cfg,
+                     std::map<std::string, double>* metrics);
   Result<objective::LossDict> Losses(const model::MdetrOutputs& out, const grounding::Batch& b) const;
   Status Save(bool epoch_end);
   Status Resume();
@@ -81,8 +92,8 @@ class Task {
   std::unique_ptr<EventLog> events_;
   std::shared_ptr<const text::RobertaTokenizer> tokenizer_;
   std::shared_ptr<const grounding::ConcatDataset> train_set_;  // every data.train entry, in order
-  std::shared_ptr<grounding::GroundingDataset> val_set_;
-  std::unique_ptr<grounding::Loader> train_loader_, val_loader_;
+  std::unique_ptr<grounding::Loader> train_loader_;
+  std::vector<ValidationSet> val_sets_;  // one per data.val entry, in order
   TaskModel model_, eval_model_;
   std::unique_ptr<objective::SetCriterion> criterion_;
   std::optional<objective::QaCriterion> qa_criterion_;
@@ -143,7 +154,12 @@ Status Task::Setup() {
   }
   auto open = [&](const config::DatasetConfig& d, bool train) -> Result<std::shared_ptr<grounding::GroundingDataset>> {
     grounding::DatasetOptions opt{d.ann_file, d.images, train && cfg_.data.augment, tf, TaskFieldsFor(cfg_.model)};
-    if (!train) opt.task.masks = opt.task.isfinal = false;  // evaluation reads polygons and answers itself
+    if (!train) {
+      opt.task.masks = opt.task.isfinal = false;  // evaluation reads polygons and answers itself
+      // Answers only where this set's evaluation scores them: a QA model's other validation sets
+      // (grounding, referring expressions) have none.
+      if (d.name != cfg_.model.qa_dataset) opt.task.qa_dataset.clear();
+    }
     return grounding::GroundingDataset::Open(opt, tokenizer_);
   };
   grounding::SamplerOptions sampler;
@@ -170,11 +186,21 @@ Status Task::Setup() {
       return InvalidArgumentError(files + ": fewer samples than one batch per rank");
     }
   }
-  if (!cfg_.data.val.empty()) {
-    MDETR_ASSIGN_OR_RETURN(val_set_, open(cfg_.data.val[0], false));
-    sampler.shuffle = false;
-    sampler.drop_last = false;
-    val_loader_ = std::make_unique<grounding::Loader>(val_set_, grounding::LoaderOptions{sampler, cfg_.data.num_workers, 4, device_});
+  sampler.shuffle = false;
+  sampler.drop_last = false;
+  const auto prefixes = ValidationPrefixes(cfg_.data.val);
+  for (size_t i = 0; i < cfg_.data.val.size(); ++i) {
+    ValidationSet v;
+    v.where = "data.val[" + std::to_string(i) + "]";
+    v.prefix = prefixes[i];
+    auto set = open(cfg_.data.val[i], false);
+    if (!set.ok()) return set.status().WithContext(v.where);
+    v.set = std::move(set).value();
+    auto inputs = PrepareEvaluation(cfg_.data.val[i], cfg_.model);
+    if (!inputs.ok()) return inputs.status().WithContext(v.where);
+    v.inputs = std::move(inputs).value();
+    v.loader = std::make_unique<grounding::Loader>(v.set, grounding::LoaderOptions{sampler, cfg_.data.num_workers, 4, device_});
+    val_sets_.push_back(std::move(v));
   }
 
   MDETR_RETURN_IF_ERROR(BuildModels());
@@ -326,13 +352,26 @@ Status Task::Resume() {
   return Status::Ok();
 }
 
+// Every data.val entry in turn (the same order on every rank: each one's Finish is collective),
+// into one flat map: the first entry's metrics under their own names, the others' prefixed.
 Result<std::map<std::string, double>> Task::Evaluate(TaskModel& model) {
-  if (!val_loader_) return std::map<std::string, double>{};
+  std::map<std::string, double> metrics;
   torch::NoGradGuard no_grad;
   model.module().eval();
-  MDETR_ASSIGN_OR_RETURN(auto evaluation, MakeTaskEvaluation(cfg_.data.val[0], cfg_.model, *val_set_));
-  val_loader_->Start(0, 0);
-  while (auto batch = val_loader_->Next()) {
+  for (size_t i = 0; i < val_sets_.size(); ++i) {
+    auto& val = val_sets_[i];
+    const auto& cfg = cfg_.data.val[i];
+    auto st = EvaluateOne(model, val, cfg, &metrics);
+    if (!st.ok()) return st.WithContext(val.where + " (" + cfg.ann_file + ")");
+  }
+  return metrics;
+}
+
+Status Task::EvaluateOne(TaskModel& model, ValidationSet& val, const config::DatasetConfig& cfg,
+                         std::map<std::string, double>* metrics) {
+  MDETR_ASSIGN_OR_RETURN(auto evaluation, MakeTaskEvaluation(cfg, cfg_.model, *val.set, val.inputs));
+  val.loader->Start(0, 0);
+  while (auto batch = val.loader->Next()) {
     model::MdetrOutputs out;
     {
       AutocastScope autocast(device_, cfg_.run.precision == "bf16");
@@ -340,10 +379,11 @@ Result<std::map<std::string, double>> Task::Evaluate(TaskModel& model) {
     }
     out = ToFloat32(std::move(out));
     if (out.pred_masks.defined()) out.pred_masks = out.pred_masks.to(torch::kFloat32);
-    auto added = evaluation->Add(out, *batch);
-    if (!added.ok()) return added.WithContext("evaluating " + cfg_.data.val[0].ann_file);
+    MDETR_RETURN_IF_ERROR(evaluation->Add(out, *batch));
   }
-  return evaluation->Finish(*coll_);
+  MDETR_ASSIGN_OR_RETURN(auto one, evaluation->Finish(*coll_));
+  for (auto& [name, value] : one) (*metrics)[val.prefix + name] = value;
+  return Status::Ok();
 }
 
 Status Task::Train() {
@@ -427,7 +467,8 @@ Status Task::Train() {
       ++at_.epoch;
       at_.position = 0;
     }
-    if (finished_epoch && cfg_.run.eval_every_epochs > 0 && at_.epoch % cfg_.run.eval_every_epochs == 0 && val_loader_) {
+    if (finished_epoch && cfg_.run.eval_every_epochs > 0 && at_.epoch % cfg_.run.eval_every_epochs == 0 &&
+        !val_sets_.empty()) {
       if (ema_) ema_->CopyTo(eval_model_.module());
       else {
         auto sd = model::NamedStateDict(model_.module());
