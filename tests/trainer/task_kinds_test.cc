@@ -465,7 +465,24 @@ TEST(TaskKindsTest, EveryValidationSetIsReportedTheSecondUnderItsFileStem) {
   // The first set's metrics have the same names as the second's, unprefixed; the third adds its four.
   EXPECT_EQ(m.size(), 2 * compared + 4) << m.dump();
 
-  // The final event and the TensorBoard scalars carry both sets too.
+  // Two Gloo ranks, each evaluating half of every set, merge to the same numbers, set by set.
+  const int port = FreeLocalPort();
+  std::vector<std::unique_ptr<ChildProcess>> procs;
+  for (int r = 0; r < 2; ++r) {
+    auto cmd = TrainCommand(dir + "/both2", Plus(model, {"data.val=[" + ValEntry(first, images) + ", " +
+                                                         ValEntry(second, images) + ", " +
+                                                         ValEntry(third, images, "refcoco") + "]"}));
+    cmd.insert(cmd.end(), {"--rank", std::to_string(r), "--world-size", "2", "--master-port", std::to_string(port)});
+    procs.push_back(std::make_unique<ChildProcess>(cmd, dir + "/both2-rank" + std::to_string(r) + ".log"));
+  }
+  for (int r = 0; r < 2; ++r) {
+    ASSERT_EQ(procs[static_cast<size_t>(r)]->Wait(), 0) << ReadFile(dir + "/both2-rank" + std::to_string(r) + ".log");
+  }
+  const auto merged = Events(dir + "/both2", "eval");
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_EQ(merged[0].at("metrics"), m);
+
+  // The final event and the TensorBoard scalars carry every set too.
   const auto finished = Events(dir + "/both", "finished");
   ASSERT_EQ(finished.size(), 1u);
   EXPECT_TRUE(finished[0].at("metrics").contains("refs_testA/accuracy"));
