@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -78,11 +79,22 @@ std::string Fmt(double v) {
 // The eval metrics the tables show: each validation set's headline figures. The trainer reports the
 // first data.val entry as "eval/<metric>" and entry i > 0 as "eval/<ann_file stem>/<metric>"
 // (a RefExp file's other groups as "eval/[<stem>/]<group>/<metric>").
-bool IsHeadlineEvalMetric(const std::string& name) {
-  static const std::set<std::string> kHeadline = {"R@1", "R@5", "R@10", "precision@1", "accuracy", "mean_iou"};
-  if (name.rfind("eval/", 0) != 0) return false;
-  return kHeadline.count(name.substr(name.rfind('/') + 1)) > 0;
+// Its position among the headline figures, or -1 for another metric.
+int HeadlineRank(const std::string& name) {
+  static const std::vector<std::string> kHeadline = {"R@1", "precision@1", "accuracy", "mean_iou", "R@5", "R@10"};
+  if (name.rfind("eval/", 0) != 0) return -1;
+  const auto it = std::find(kHeadline.begin(), kHeadline.end(), name.substr(name.rfind('/') + 1));
+  return it == kHeadline.end() ? -1 : static_cast<int>(it - kHeadline.begin());
 }
+bool IsHeadlineEvalMetric(const std::string& name) { return HeadlineRank(name) >= 0; }
+// Set by set (the first data.val entry's first), then in headline order.
+struct HeadlineOrder {
+  bool operator()(const std::string& a, const std::string& b) const {
+    const auto set_a = a.substr(0, a.rfind('/')), set_b = b.substr(0, b.rfind('/'));
+    if (set_a != set_b) return set_a < set_b;
+    return HeadlineRank(a) < HeadlineRank(b);
+  }
+};
 
 // Starts `argv` detached (own session), output to `log`; returns its pid.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
@@ -336,12 +348,12 @@ int PrintStatus(const std::string& job, const std::string& coordinator, bool jso
   Table t({"TASK", "STATE", "ATTEMPTS", "WORKERS", "STEP", "LOSS", "EVAL", "CHECKPOINT"});
   for (const auto& task : st->tasks) {
     std::string loss = "-", eval, workers;
-    std::map<std::string, double> headline;  // every validation set's, in name order
+    std::map<std::string, double, HeadlineOrder> headline;  // every validation set's first figures
     for (const auto& m : task.metrics) {
       if (m.name == "loss") loss = Fmt(m.value);
-      if (IsHeadlineEvalMetric(m.name)) headline[m.name.substr(5)] = m.value;
+      if (IsHeadlineEvalMetric(m.name) && HeadlineRank(m.name) < 4) headline[m.name] = m.value;
     }
-    for (const auto& [name, value] : headline) eval += (eval.empty() ? "" : " ") + name + "=" + Fmt(value);
+    for (const auto& [name, value] : headline) eval += (eval.empty() ? "" : " ") + name.substr(5) + "=" + Fmt(value);
     for (const auto& w : task.workers) workers += (workers.empty() ? "" : ",") + w;
     t.Add({task.task_id, StateName(task.state), std::to_string(task.attempts), workers.empty() ? "-" : workers,
            std::to_string(task.last_step), loss, eval.empty() ? "-" : eval, task.last_checkpoint.empty() ? "-" : fs::path(task.last_checkpoint).filename().string()});
@@ -431,7 +443,7 @@ int RunMetrics(const std::string& job, const std::string& coordinator, bool csv,
       if (p.step >= slot.first) slot = {p.step, p.value};
     }
     // One column per headline eval metric of any task: every validation set's.
-    std::set<std::string> eval_columns;
+    std::set<std::string, HeadlineOrder> eval_columns;
     for (const auto& entry : last) {
       for (const auto& [n, v] : entry.second) {
         if (IsHeadlineEvalMetric(n)) eval_columns.insert(n);
