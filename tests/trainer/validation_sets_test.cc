@@ -1,6 +1,6 @@
 // How several validation sets are named in the metrics, and how CLEVR questions are labelled by
 // family and kind from the fields a user adds to MDETR's CLEVR files (the real template files of
-// ../shared/data/clevr).
+// ../shared/data/clevr, programs written as CLEVR's questions files write them).
 #include <filesystem>
 #include <fstream>
 
@@ -71,6 +71,40 @@ TEST_F(ClevrQuestionGroupsTest, WithoutFamiliesTheAnswerTypeGivesTheKind) {
   EXPECT_EQ(groups->Of(1, 2), std::vector<std::string>{"kind:count"});
 }
 
+// The released CLEVR questions' programs, as the questions files write them: the kind is the last
+// node's function (here the programs of an exist, a compare_number and a compare_attribute
+// question, the kinds the answer "yes" cannot tell apart).
+TEST_F(ClevrQuestionGroupsTest, WithoutFamiliesTheProgramGivesTheKind) {
+  auto node = [](const char* function, json inputs) {
+    return json{{"inputs", std::move(inputs)}, {"function", function}, {"value_inputs", json::array()}};
+  };
+  const json exist = json::array({node("scene", json::array()), node("filter_color", {0}), node("exist", {1})});
+  const json more = json::array({node("scene", json::array()), node("count", {0}), node("scene", json::array()),
+                                 node("count", {2}), node("greater_than", {1, 3})});
+  const json same = json::array({node("scene", json::array()), node("unique", {0}), node("query_color", {1}),
+                                 node("scene", json::array()), node("unique", {3}), node("query_color", {4}),
+                                 node("equal_color", {2, 5})});
+  const auto groups = ClevrQuestionGroups::Read(Write(json::array({
+      {{"id", 1}, {"answer", "yes"}, {"program", exist}},
+      {{"id", 2}, {"answer", "yes"}, {"program", more}},
+      {{"id", 3}, {"program", same}, {"answer", "yes"}},
+  })));
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  EXPECT_FALSE(groups->has_families());
+  EXPECT_EQ(groups->Of(1, 0), std::vector<std::string>{"kind:exist"});
+  EXPECT_EQ(groups->Of(2, 0), std::vector<std::string>{"kind:compare_number"});
+  EXPECT_EQ(groups->Of(3, 0), std::vector<std::string>{"kind:compare_attribute"});
+
+  const auto bad = ClevrQuestionGroups::Read(
+      Write(json::array({{{"id", 1}, {"program", json::array({node("scene", json::array())})}}})));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("images[0].program"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("\"scene\""), std::string::npos) << bad.status().message();
+  const auto mixed = ClevrQuestionGroups::Read(Write(json::array({{{"id", 1}, {"program", exist}}, {{"id", 2}}})));
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_NE(mixed.status().message().find("images[1]: no program"), std::string::npos) << mixed.status().message();
+}
+
 TEST_F(ClevrQuestionGroupsTest, BadFamilyFieldsAreNamedWithTheirRecord) {
   struct Case {
     json images;
@@ -79,6 +113,7 @@ TEST_F(ClevrQuestionGroupsTest, BadFamilyFieldsAreNamedWithTheirRecord) {
   const std::vector<Case> cases = {
       {json::array({{{"id", 1}, {"question_family_index", "two"}}}), "images[0].question_family_index: expected an integer"},
       {json::array({{{"id", 1}, {"template_filename", 3}}}), "images[0].template_filename: expected a string"},
+      {json::array({{{"id", 1}, {"program", "count"}}}), "images[0].program: expected a list of program nodes"},
       {json::array({{{"id", 1}, {"question_family_index", 2}}, {{"id", 2}}}), "images[1]: no question_family_index"},
       {json::array({{{"id", 1}, {"template_filename", "zero_hop.json"}}}), "images[0].question_family_index: missing"},
       {json::array({{{"id", 1}, {"template_filename", "zero_hop.json"}, {"question_family_index", 6}}}),

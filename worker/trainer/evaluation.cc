@@ -1,5 +1,6 @@
 #include "worker/trainer/evaluation.h"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -304,15 +305,19 @@ class QaEvaluation : public TaskEvaluation {
   eval::QaAccuracy local_;
 };
 
-// The CLEVR family fields of each image entry, streamed (the annotation file may be large; only
-// these scalars of the top-level "images" list are kept).
-class FamilyFieldReader : public nlohmann::json_sax<nlohmann::json> {
+// The CLEVR question fields of each image entry, streamed (the annotation file may be large; only
+// these values of the top-level "images" list are kept): the family fields, and the function of the
+// last node of a "program" list (CLEVR's questions files name it "function", the generator's
+// templates "type").
+class QuestionFieldReader : public nlohmann::json_sax<nlohmann::json> {
  public:
   struct Entry {
     int64_t id = 0;
     bool has_id = false;
     std::string file;        // template_filename
     int64_t index = -1;      // question_family_index
+    bool has_program = false;
+    std::string last_function;
   };
   std::vector<Entry> entries;
   std::string error;  // the first field of the wrong type
@@ -333,13 +338,13 @@ class FamilyFieldReader : public nlohmann::json_sax<nlohmann::json> {
   }
   bool string(string_t& v) override { return Scalar(nullptr, nullptr, &v); }
   bool binary(binary_t&) override { return Scalar(nullptr, nullptr, nullptr); }
-  bool start_object(std::size_t) override { return Open(); }
-  bool start_array(std::size_t) override { return Open(); }
+  bool start_object(std::size_t) override { return Open(false); }
+  bool start_array(std::size_t) override { return Open(true); }
   bool end_object() override { return Close(); }
   bool end_array() override { return Close(); }
   bool key(string_t& k) override {
     if (depth_ == 1) images_next_ = k == "images";
-    if (depth_ == 3) key_ = k;
+    if (depth_ == 3 || (in_program_ && depth_ == 5)) key_ = k;
     return true;
   }
   bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
@@ -348,9 +353,17 @@ class FamilyFieldReader : public nlohmann::json_sax<nlohmann::json> {
   }
 
  private:
-  // Depth 1: the file's object; 2: the images list; 3: one image entry.
-  bool Open() {
-    if (depth_ == 3 && IsFamilyField()) Fail("expected a " + Expected());
+  // Depth 1: the file's object; 2: the images list; 3: one image entry; 4: its program list;
+  // 5: one program node.
+  bool Open(bool array) {
+    if (depth_ == 3 && in_images_) {
+      if (key_ == "program" && array) {
+        in_program_ = true;
+        entries.back().has_program = true;
+      } else if (IsEntryField()) {
+        Fail(key_ == "program" ? "expected a list of program nodes" : "expected a " + Expected());
+      }
+    }
     ++depth_;
     if (depth_ == 2) in_images_ = images_next_;
     if (depth_ == 3 && in_images_) entries.emplace_back();
@@ -360,20 +373,28 @@ class FamilyFieldReader : public nlohmann::json_sax<nlohmann::json> {
   bool Close() {
     --depth_;
     if (depth_ == 1) in_images_ = false;
+    if (depth_ == 3) in_program_ = false;
     key_.clear();
     return true;
   }
-  bool IsFamilyField() const {
-    return in_images_ && (key_ == "id" || key_ == "template_filename" || key_ == "question_family_index");
+  bool IsEntryField() const {
+    return key_ == "id" || key_ == "template_filename" || key_ == "question_family_index" || key_ == "program";
   }
   std::string Expected() const { return key_ == "template_filename" ? "string" : "integer"; }
   void Fail(const std::string& what) {
     if (error.empty()) error = "images[" + std::to_string(entries.size() - 1) + "]." + key_ + ": " + what;
   }
   bool Scalar(const int64_t* integer, const double* real, const std::string* text) {
-    if (depth_ != 3 || !IsFamilyField()) return true;
+    if (in_program_ && depth_ == 5 && (key_ == "function" || key_ == "type")) {
+      if (text) entries.back().last_function = *text;  // the nodes come in order: the last one stays
+      key_.clear();
+      return true;
+    }
+    if (depth_ != 3 || !in_images_ || !IsEntryField()) return true;
     Entry& e = entries.back();
-    if (key_ == "template_filename") {
+    if (key_ == "program") {
+      Fail("expected a list of program nodes");
+    } else if (key_ == "template_filename") {
       if (text) e.file = *text;
       else if (integer || real) Fail("expected a string");
     } else if (integer) {
@@ -389,6 +410,7 @@ class FamilyFieldReader : public nlohmann::json_sax<nlohmann::json> {
   int depth_ = 0;
   bool images_next_ = false;
   bool in_images_ = false;
+  bool in_program_ = false;
   std::string key_;
 };
 
@@ -399,27 +421,56 @@ std::string ClevrQuestionGroups::TemplatesDirFor(const std::string& ann_file) {
 }
 
 Result<ClevrQuestionGroups> ClevrQuestionGroups::Read(const std::string& ann_file) {
-  FamilyFieldReader reader;
+  QuestionFieldReader reader;
   {
     std::ifstream in(ann_file, std::ios::binary);
     if (!in) return NotFoundError(ann_file + ": cannot open the annotation file");
     nlohmann::json::sax_parse(in, &reader);
   }
   if (!reader.error.empty()) return InvalidArgumentError(ann_file + ": " + reader.error);
-
-  ClevrQuestionGroups out;
-  size_t named = 0, first_unnamed = reader.entries.size(), first_named = 0;
-  for (size_t i = 0; i < reader.entries.size(); ++i) {
-    const auto& e = reader.entries[i];
-    const bool has = e.index >= 0 || !e.file.empty();
-    if (has && named++ == 0) first_named = i;
-    if (!has && first_unnamed == reader.entries.size()) first_unnamed = i;
-  }
-  if (named == 0) return out;
+  const auto& entries = reader.entries;
   const auto where = [&](size_t i) { return ann_file + ": images[" + std::to_string(i) + "]"; };
-  if (first_unnamed < reader.entries.size()) {
-    return InvalidArgumentError(where(first_unnamed) + ": no question_family_index, while " + std::to_string(named) +
-                                " other questions have one: the accuracy per family needs it on every question");
+  // Either every question has the field or none: a mix would report part of the kinds by answer.
+  auto all_or_none = [&](auto has, const std::string& field, size_t* count) -> Status {
+    size_t first_without = entries.size();
+    *count = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (has(entries[i])) ++*count;
+      else if (first_without == entries.size()) first_without = i;
+    }
+    if (*count > 0 && first_without < entries.size()) {
+      return InvalidArgumentError(where(first_without) + ": no " + field + ", while " + std::to_string(*count) +
+                                  " other questions have one: every question needs it, or none");
+    }
+    return Status::Ok();
+  };
+  size_t named = 0, programs = 0;
+  MDETR_RETURN_IF_ERROR(all_or_none([](const auto& e) { return e.index >= 0 || !e.file.empty(); },
+                                    "question_family_index", &named));
+  ClevrQuestionGroups out;
+  if (named == 0) {
+    // No family: the kind from each question's program when the file keeps it.
+    MDETR_RETURN_IF_ERROR(all_or_none([](const auto& e) { return e.has_program; }, "program", &programs));
+    if (programs == 0) return out;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const auto& e = entries[i];
+      if (!e.has_id) return InvalidArgumentError(where(i) + ".id: missing");
+      const std::string kind = eval::ClevrKindOfNode(e.last_function);
+      if (kind.empty()) {
+        return InvalidArgumentError(where(i) + ".program: the last node's function \"" + e.last_function +
+                                    "\" ends no CLEVR question kind");
+      }
+      const std::string label = "kind:" + kind;
+      auto it = std::find_if(out.family_labels_.begin(), out.family_labels_.end(),
+                             [&](const auto& l) { return l[0] == label; });
+      if (it == out.family_labels_.end()) it = out.family_labels_.insert(it, {label});
+      out.label_of_[e.id] = static_cast<uint16_t>(it - out.family_labels_.begin());
+    }
+    return out;
+  }
+  size_t first_named = 0;
+  while (first_named < entries.size() && entries[first_named].index < 0 && entries[first_named].file.empty()) {
+    ++first_named;
   }
   const std::string dir = TemplatesDirFor(ann_file);
   auto templates = eval::ClevrTemplates::Load(dir);
@@ -430,8 +481,9 @@ Result<ClevrQuestionGroups> ClevrQuestionGroups::Read(const std::string& ann_fil
   }
   const auto& families = templates->families();
   for (const auto& f : families) out.family_labels_.push_back({"kind:" + f.kind, "family:" + f.name()});
-  for (size_t i = 0; i < reader.entries.size(); ++i) {
-    const auto& e = reader.entries[i];
+  out.has_families_ = true;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
     if (!e.has_id) return InvalidArgumentError(where(i) + ".id: missing");
     if (e.index < 0) {
       return InvalidArgumentError(where(i) + ".question_family_index: missing (template_filename \"" + e.file +
@@ -449,7 +501,7 @@ Result<ClevrQuestionGroups> ClevrQuestionGroups::Read(const std::string& ann_fil
       return InvalidArgumentError(where(i) + ": " + family + " is not one of the " + std::to_string(families.size()) +
                                   " templates of " + dir);
     }
-    out.family_of_[e.id] = static_cast<uint16_t>(position);
+    out.label_of_[e.id] = static_cast<uint16_t>(position);
   }
   return out;
 }
@@ -458,9 +510,9 @@ const std::vector<std::string>& ClevrQuestionGroups::Of(int64_t image_id, int an
   static const std::vector<std::vector<std::string>> kByAnswer = {
       {"kind:yes_no"}, {"kind:query_attribute"}, {"kind:count"}};
   static const std::vector<std::string> kNone;
-  if (!family_of_.empty()) {
-    auto it = family_of_.find(image_id);
-    return it == family_of_.end() ? kNone : family_labels_[it->second];
+  if (!label_of_.empty()) {
+    auto it = label_of_.find(image_id);
+    return it == label_of_.end() ? kNone : family_labels_[it->second];
   }
   return answer_type >= 0 && answer_type < 3 ? kByAnswer[static_cast<size_t>(answer_type)] : kNone;
 }
