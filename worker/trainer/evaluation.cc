@@ -307,8 +307,8 @@ class QaEvaluation : public TaskEvaluation {
 
 // The CLEVR question fields of each image entry, streamed (the annotation file may be large; only
 // these values of the top-level "images" list are kept): the family fields, and the function of the
-// last node of a "program" list (CLEVR's questions files name it "function", the generator's
-// templates "type").
+// last node of a "program" list (the released CLEVR question files name it "function", the
+// question generator's own output "type").
 class QuestionFieldReader : public nlohmann::json_sax<nlohmann::json> {
  public:
   struct Entry {
