@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -20,6 +21,7 @@
 #include "worker/inference/postprocess.h"
 #include "worker/inference/preprocess.h"
 #include "worker/inference/qa_postprocess.h"
+#include "worker/inference/refexp_postprocess.h"
 #include "worker/inference/segm_postprocess.h"
 #if MDETR_HAS_TRAINER
 #include "common/config/experiment.h"
@@ -81,6 +83,21 @@ Result<std::vector<std::vector<uint8_t>>> MasksOf(const model::MdetrOutputs& out
     masks.emplace_back(p, p + pixels);
   }
   return masks;
+}
+
+// PostProcessPhrasecut's answer for the caption: the union of the kept queries' masks (the
+// detections are those above the score threshold, 0.7 by default as in the reference).
+std::vector<uint8_t> UnionOf(const std::vector<std::vector<uint8_t>>& masks) {
+  std::vector<uint8_t> out;
+  for (const auto& m : masks) {
+    if (out.empty()) out.assign(m.size(), 0);
+    for (size_t p = 0; p < m.size(); ++p) out[p] |= m[p];
+  }
+  return out;
+}
+
+int64_t AreaOf(const std::vector<uint8_t>& mask) {
+  return std::count_if(mask.begin(), mask.end(), [](uint8_t v) { return v != 0; });
 }
 
 // GQA: obj, attr, rel, global, cat ("" for the single all-answers head); CLEVR: binary, attr, count.
@@ -251,6 +268,18 @@ int RunPredict(const PredictOptions& opt) {
     auto masks = MasksOf(out, dets, tensor, *img, opt.mask_threshold);
     if (!masks.ok()) return Fail(file + ": " + masks.status().message());
 
+    // An is-final model (CLEVR-Ref+) names one object: the query with the best
+    // score x sigmoid(is-final), the reference's scores_refexp.
+    std::optional<inference::RankedBox> referred;
+    std::map<int, float> refexp_score_of_query;
+    if (out.pred_isfinal.defined()) {
+      auto ranking =
+          inference::RankRefExpBoxes(out, 0, img->width(), img->height(), inference::RefExpScore::kIsFinal);
+      if (!ranking.ok()) return Fail(file + ": " + ranking.status().message());
+      for (const auto& r : ranking->boxes) refexp_score_of_query[r.query] = r.score;
+      if (!ranking->boxes.empty()) referred = ranking->boxes.front();
+    }
+
     image::Image canvas = *img;
     // Overlays first, so that no mask hides another detection's outline or label.
     for (size_t i = 0; i < masks->size(); ++i) {
@@ -271,6 +300,9 @@ int RunPredict(const PredictOptions& opt) {
           {"file", file},     {"caption", job.caption}, {"bbox", {d.x0, d.y0, d.x1 - d.x0, d.y1 - d.y0}},
           {"score", d.score}, {"phrase", d.phrase},     {"query", d.query}};
       if (job.image_id >= 0) r["image_id"] = job.image_id;
+      if (auto it = refexp_score_of_query.find(d.query); it != refexp_score_of_query.end()) {
+        r["score_refexp"] = it->second;
+      }
       if (!masks->empty()) {
         const auto rle = inference::EncodeMaskRle((*masks)[i].data(), img->height(), img->width());
         r["segmentation"] = {{"size", {rle.height, rle.width}}, {"counts", rle.counts}};
@@ -280,6 +312,47 @@ int RunPredict(const PredictOptions& opt) {
       if (!opt.json) {
         std::printf("%-40s %-28s score %.3f  box [%.1f, %.1f, %.1f, %.1f]\n",
                     fs::path(file).filename().c_str(), d.phrase.c_str(), d.score, d.x0, d.y0, d.x1, d.y1);
+      }
+    }
+    if (!masks->empty()) {
+      const auto phrase_mask = UnionOf(*masks);
+      const auto rle = inference::EncodeMaskRle(phrase_mask.data(), img->height(), img->width());
+      nlohmann::json r{{"file", file},
+                       {"caption", job.caption},
+                       {"phrase_segmentation", {{"size", {rle.height, rle.width}}, {"counts", rle.counts}}},
+                       {"phrase_area", AreaOf(phrase_mask)}};
+      std::vector<int> queries;
+      for (const auto& d : dets) queries.push_back(d.query);
+      r["queries"] = queries;
+      if (job.image_id >= 0) r["image_id"] = job.image_id;
+      results.push_back(std::move(r));
+      if (!opt.json) {
+        std::printf("%-40s phrase mask: %lld px from %zu quer%s\n", fs::path(file).filename().c_str(),
+                    static_cast<long long>(AreaOf(phrase_mask)), dets.size(), dets.size() == 1 ? "y" : "ies");
+      }
+    }
+    if (referred) {
+      const auto& b = referred->box;
+      image::DrawRect(&canvas,
+                      {static_cast<int>(b.x0) - 3, static_cast<int>(b.y0) - 3, static_cast<int>(b.x1) + 3,
+                       static_cast<int>(b.y1) + 3},
+                      {255, 255, 255}, 2);
+      char label[64];
+      std::snprintf(label, sizeof(label), "referred %.2f", referred->score);
+      image::DrawLabel(&canvas, static_cast<int>(b.x0), static_cast<int>(b.y1) + 4, label, {0, 0, 0},
+                       {255, 255, 255}, 1);
+      nlohmann::json r{{"file", file},
+                       {"caption", job.caption},
+                       {"referred",
+                        {{"bbox", {b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0}},
+                         {"score_refexp", referred->score},
+                         {"query", referred->query}}}};
+      if (job.image_id >= 0) r["image_id"] = job.image_id;
+      results.push_back(std::move(r));
+      if (!opt.json) {
+        std::printf("%-40s referred object: query %d  score %.3f  box [%.1f, %.1f, %.1f, %.1f]\n",
+                    fs::path(file).filename().c_str(), referred->query, referred->score, b.x0, b.y0, b.x1,
+                    b.y1);
       }
     }
     if (kind == inference::ModelKind::kGqa || kind == inference::ModelKind::kClevr) {
@@ -360,7 +433,9 @@ void AddPredictCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag(
       "--json", opt->json,
       "Print results as JSON: one record per box (with a COCO RLE \"segmentation\" for segmentation "
-      "models) and, for QA models, one per question with its \"answer\"");
+      "models, and \"score_refexp\" for is-final models); for segmentation models one per caption with "
+      "its \"phrase_segmentation\" (the union of the kept masks), for is-final models one with the "
+      "\"referred\" box, and for QA models one per question with its \"answer\"");
   cmd->callback([opt, exit_code] { *exit_code = RunPredict(*opt); });
 }
 

@@ -215,10 +215,42 @@ void ExpectReferenceMasks(const CommandResult& r) {
   const auto results = PredictModelKindsTest::JsonOf(r);
   ASSERT_TRUE(results.is_array()) << r.output;
   const auto& masks = g.at("masks");
-  ASSERT_EQ(results.size(), masks.size());  // threshold 0: every query is kept
   const int height = g.at("orig_hw")[0], width = g.at("orig_hw")[1];
+  // PostProcessPhrasecut's answer: the union of the kept queries' masks (here every query's).
+  std::vector<uint8_t> reference_union(static_cast<size_t>(height) * static_cast<size_t>(width), 0);
+  std::vector<uint8_t> near_union(reference_union.size(), 0);
+  for (size_t q = 0; q < masks.size(); ++q) {
+    auto theirs = inference::DecodeMaskRle(RleOf(masks[q]));
+    auto near = inference::DecodeMaskRle(RleOf(g.at("near_threshold_masks")[q]));
+    ASSERT_TRUE(theirs.ok() && near.ok());
+    for (size_t i = 0; i < theirs->size(); ++i) {
+      reference_union[i] |= (*theirs)[i];
+      near_union[i] |= (*near)[i];
+    }
+  }
+  nlohmann::json detections = nlohmann::json::array();
+  const nlohmann::json* phrase = nullptr;
+  for (const auto& rec : results) {
+    if (rec.contains("phrase_segmentation"))
+      phrase = &rec;
+    else
+      detections.push_back(rec);
+  }
+  ASSERT_NE(phrase, nullptr) << "no phrase_segmentation record: " << r.output;
+  EXPECT_EQ(phrase->at("queries").size(), masks.size());
+  auto union_mask = inference::DecodeMaskRle(RleOf(phrase->at("phrase_segmentation")));
+  ASSERT_TRUE(union_mask.ok());
+  ASSERT_EQ(union_mask->size(), reference_union.size());
+  int64_t union_decided = 0, union_area = 0;
+  for (size_t i = 0; i < union_mask->size(); ++i) {
+    union_decided += (*union_mask)[i] != reference_union[i] && !near_union[i];
+    union_area += (*union_mask)[i];
+  }
+  EXPECT_EQ(union_decided, 0);
+  EXPECT_EQ(phrase->at("phrase_area").get<int64_t>(), union_area);
+  ASSERT_EQ(detections.size(), masks.size());  // threshold 0: every query is kept
   int64_t worst = 0, total = 0;
-  for (const auto& det : results) {
+  for (const auto& det : detections) {
     const int q = det.at("query");
     ASSERT_TRUE(det.contains("segmentation")) << det.dump();
     const auto ours = RleOf(det.at("segmentation"));
@@ -355,6 +387,7 @@ TEST_F(PredictModelKindsTest, SegmentationMasksAreDrawnOverTheImage) {
   // their labels) the picture is untouched.
   std::vector<uint8_t> in_mask(static_cast<size_t>(drawn->width()) * static_cast<size_t>(drawn->height()), 0);
   for (const auto& det : results) {
+    if (!det.contains("segmentation")) continue;  // the caption's union record
     auto m = inference::DecodeMaskRle(RleOf(det.at("segmentation")));
     ASSERT_TRUE(m.ok());
     for (size_t i = 0; i < m->size(); ++i) in_mask[i] |= (*m)[i];
@@ -463,6 +496,44 @@ TEST_F(PredictModelKindsTest, KindIsReadFromTheWeightsWithoutArgs) {
   EXPECT_EQ(segm->nheads, 8);
   EXPECT_EQ(segm->backbone, "resnet18");
   EXPECT_FALSE(segm->contrastive_align_loss);
+}
+
+// An is-final model (CLEVR-Ref+) names one object: the query with the best score x sigmoid(is-final),
+// the reference's scores_refexp (its ranking is checked in refexp_postprocess_test).
+TEST_F(PredictModelKindsTest, IsFinalModelNamesTheReferredObject) {
+  model::Mdetr net(TinyConfig({"model.predict_final=true"}), false);
+  const std::string path = *dir_ + "/isfinal.pth";
+  SaveReferenceLayout(*net, path, "");
+  const auto r = Predict(path, Goldens().at("segm"), *dir_ + "/out-isfinal", "--threshold 0 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto results = JsonOf(r);
+  ASSERT_TRUE(results.is_array()) << r.output;
+  const nlohmann::json* referred = nullptr;
+  int best_query = -1;
+  double best = -1, min_ratio = 2, max_ratio = -1;
+  size_t detections = 0;
+  for (const auto& rec : results) {
+    if (rec.contains("referred")) {
+      referred = &rec.at("referred");
+      continue;
+    }
+    ++detections;
+    ASSERT_TRUE(rec.contains("score_refexp")) << rec.dump();
+    const double score = rec.at("score"), refexp = rec.at("score_refexp");
+    EXPECT_GT(refexp, 0.0);
+    EXPECT_LT(refexp, score);  // times a sigmoid
+    min_ratio = std::min(min_ratio, refexp / score);
+    max_ratio = std::max(max_ratio, refexp / score);
+    if (refexp > best) {
+      best = refexp;
+      best_query = rec.at("query");
+    }
+  }
+  EXPECT_EQ(detections, 16u);  // threshold 0: every query
+  ASSERT_NE(referred, nullptr) << r.output;
+  EXPECT_EQ(referred->at("query").get<int>(), best_query);
+  EXPECT_NEAR(referred->at("score_refexp").get<double>(), best, 1e-6);
+  EXPECT_GT(max_ratio - min_ratio, 1e-4) << "the is-final factor is the same for every query";
 }
 
 TEST_F(PredictModelKindsTest, GqaWithoutAnswerVocabularyIsNamed) {
