@@ -48,6 +48,9 @@ void ParseModel(Object& o, ModelConfig* m) {
            {"resnet18", "resnet34", "resnet50", "resnet101", "timm_tf_efficientnet_b3_ns",
             "timm_tf_efficientnet_b5_ns"});
   o.Optional("dilation", &m->dilation);
+  o.Choice("backbone_norm", &m->backbone_norm, {"frozen", "batch"});
+  o.Check(m->backbone_norm == "frozen" || m->backbone.rfind("resnet", 0) == 0, "backbone_norm",
+          "batch is for the ResNet backbones; EfficientNets have frozen norms only");
   o.Choice("position_embedding", &m->position_embedding, {"sine", "learned"});
   o.Section("text_encoder", [&](Object& t) { ParseTextEncoder(t, &m->text_encoder); });
   o.Optional("hidden_dim", &m->hidden_dim);

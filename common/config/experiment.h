@@ -33,6 +33,10 @@ struct TextEncoderConfig {
 struct ModelConfig {
   std::string backbone = "resnet101";  // resnet18|34|50|101, timm_tf_efficientnet_b3_ns|b5_ns
   bool dilation = false;
+  // frozen: the reference's frozen batch norms (right for pre-trained backbones). batch: a ResNet's
+  // norms use batch statistics in training, so a backbone trained from random weights stays
+  // normalised; in evaluation both compute the same, and the keys are the same.
+  std::string backbone_norm = "frozen";
   std::string position_embedding = "sine";  // sine | learned
   TextEncoderConfig text_encoder;
   int hidden_dim = 256;
@@ -84,7 +88,9 @@ struct OptimConfig {
 };
 
 struct DatasetConfig {
-  std::string name;      // flickr | refcoco | refcoco+ | refcocog | phrasecut | gqa | clevr | lvis | mixed | synthetic
+  // flickr | refcoco | refcoco+ | refcocog | phrasecut | gqa | clevr | clevr_ref | lvis | mixed |
+  // synthetic | synthetic_refexp (the generator's refexp-style captions, scored as RefCOCO)
+  std::string name;
   std::string ann_file;  // MDETR-format annotation JSON
   std::string images;    // image folder
 };

@@ -2,16 +2,18 @@
 
 namespace mdetr::model {
 
-BackboneImpl::BackboneImpl(const std::string& name, bool train_backbone, bool return_interm_layers, bool dilation)
+BackboneImpl::BackboneImpl(const std::string& name, bool train_backbone, bool return_interm_layers, bool dilation,
+                           bool batch_statistics)
     : return_interm_layers_(return_interm_layers) {
   if (IsEfficientNetName(name)) {
     // The reference's TimmBackbone trains every parameter (train_backbone and dilation are not
     // used); gradients of the whole backbone also count in the clipped gradient norm.
+    TORCH_CHECK(!batch_statistics, "backbone_norm: batch is for the ResNet backbones; ", name, " has frozen norms only");
     effnet_ = register_module("body", EfficientNet(EfficientNetSpecFor(name)));
     num_channels_ = effnet_->channels().back();
     return;
   }
-  body_ = register_module("body", ResNet(ResNetSpecFor(name), dilation));
+  body_ = register_module("body", ResNet(ResNetSpecFor(name), dilation, batch_statistics));
   num_channels_ = body_->channels().back();
   // The reference trains only layer2..layer4 of a ResNet (and nothing when lr_backbone is 0).
   for (auto& named : body_->named_parameters()) {

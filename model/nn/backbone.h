@@ -17,7 +17,10 @@ namespace mdetr::model {
 
 class BackboneImpl : public torch::nn::Module {
  public:
-  BackboneImpl(const std::string& name, bool train_backbone, bool return_interm_layers, bool dilation);
+  // batch_statistics: the ResNet's norms normalise with batch statistics in training (see
+  // BackboneBatchNorm2d); EfficientNets have frozen norms only.
+  BackboneImpl(const std::string& name, bool train_backbone, bool return_interm_layers, bool dilation,
+               bool batch_statistics = false);
   // One (feature, mask) per returned level; masks are the image mask resized (nearest) to each level.
   std::vector<NestedTensor> forward(const NestedTensor& input);
   int64_t num_channels() const { return num_channels_; }

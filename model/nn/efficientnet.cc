@@ -81,10 +81,10 @@ DepthwiseSeparableImpl::DepthwiseSeparableImpl(int64_t in, int64_t out, int64_t 
                                                int64_t se_channels)
     : residual_(stride == 1 && in == out) {
   conv_dw_ = register_module("conv_dw", TfSameConv2d(in, in, kernel, stride, in));
-  bn1_ = register_module("bn1", FrozenBatchNorm2d(in));
+  bn1_ = register_module("bn1", BackboneBatchNorm2d(in));
   se_ = register_module("se", SqueezeExcite(in, se_channels));
   conv_pw_ = register_module("conv_pw", TfSameConv2d(in, out, 1, 1, 1));
-  bn2_ = register_module("bn2", FrozenBatchNorm2d(out));
+  bn2_ = register_module("bn2", BackboneBatchNorm2d(out));
 }
 
 torch::Tensor DepthwiseSeparableImpl::forward(const torch::Tensor& x) {
@@ -97,12 +97,12 @@ InvertedResidualImpl::InvertedResidualImpl(int64_t in, int64_t mid, int64_t out,
                                            int64_t stride, int64_t se_channels)
     : residual_(stride == 1 && in == out) {
   conv_pw_ = register_module("conv_pw", TfSameConv2d(in, mid, 1, 1, 1));
-  bn1_ = register_module("bn1", FrozenBatchNorm2d(mid));
+  bn1_ = register_module("bn1", BackboneBatchNorm2d(mid));
   conv_dw_ = register_module("conv_dw", TfSameConv2d(mid, mid, kernel, stride, mid));
-  bn2_ = register_module("bn2", FrozenBatchNorm2d(mid));
+  bn2_ = register_module("bn2", BackboneBatchNorm2d(mid));
   se_ = register_module("se", SqueezeExcite(mid, se_channels));
   conv_pwl_ = register_module("conv_pwl", TfSameConv2d(mid, out, 1, 1, 1));
-  bn3_ = register_module("bn3", FrozenBatchNorm2d(out));
+  bn3_ = register_module("bn3", BackboneBatchNorm2d(out));
 }
 
 torch::Tensor InvertedResidualImpl::forward(const torch::Tensor& x) {
@@ -128,7 +128,7 @@ EfficientNetImpl::EfficientNetImpl(const EfficientNetSpec& spec) {
   };
   int64_t in = round_channels(kStemChannels);
   conv_stem_ = register_module("conv_stem", TfSameConv2d(3, in, 3, 2, 1));
-  bn1_ = register_module("bn1", FrozenBatchNorm2d(in));
+  bn1_ = register_module("bn1", BackboneBatchNorm2d(in));
   torch::nn::ModuleList blocks;  // timm's nn.Sequential of stages: keys blocks.<stage>.<block>
   const size_t num_stages = std::size(kB0Stages);
   std::vector<size_t> stage_taps;

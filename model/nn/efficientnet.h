@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "model/nn/frozen_batch_norm.h"
+#include "model/nn/backbone_batch_norm.h"
 
 namespace mdetr::model {
 
@@ -53,7 +53,7 @@ class DepthwiseSeparableImpl : public torch::nn::Module {
  private:
   bool residual_;
   TfSameConv2d conv_dw_{nullptr}, conv_pw_{nullptr};
-  FrozenBatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  BackboneBatchNorm2d bn1_{nullptr}, bn2_{nullptr};
   SqueezeExcite se_{nullptr};
 };
 TORCH_MODULE(DepthwiseSeparable);
@@ -69,7 +69,7 @@ class InvertedResidualImpl : public torch::nn::Module {
  private:
   bool residual_;
   TfSameConv2d conv_pw_{nullptr}, conv_dw_{nullptr}, conv_pwl_{nullptr};
-  FrozenBatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
+  BackboneBatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
   SqueezeExcite se_{nullptr};
 };
 TORCH_MODULE(InvertedResidual);
@@ -95,7 +95,7 @@ class EfficientNetImpl : public torch::nn::Module {
 
  private:
   TfSameConv2d conv_stem_{nullptr};
-  FrozenBatchNorm2d bn1_{nullptr};
+  BackboneBatchNorm2d bn1_{nullptr};
   std::vector<torch::nn::Sequential> stages_;
   std::vector<size_t> tap_stages_;  // stage whose output is each returned level
   std::vector<int64_t> channels_;

@@ -14,7 +14,7 @@ MdetrImpl::MdetrImpl(const config::ModelConfig& cfg, bool train_backbone) : cfg_
     qa_embed_ = register_module("qa_embed", torch::nn::Embedding(slots, d));
     num_qa_slots_ = slots;
   }
-  auto backbone = Backbone(cfg.backbone, train_backbone, cfg.masks, cfg.dilation);
+  auto backbone = Backbone(cfg.backbone, train_backbone, cfg.masks, cfg.dilation, cfg.backbone_norm == "batch");
   input_proj_ = register_module("input_proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(backbone->num_channels(), d, 1)));
   backbone_ = register_module("backbone", Joiner(backbone, PositionEmbeddingSine(d / 2)));
   if (cfg.contrastive_loss) {

@@ -11,26 +11,27 @@ torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64
 }  // namespace
 
 ResNetBlockImpl::ResNetBlockImpl(bool bottleneck, int64_t in, int64_t planes, int64_t stride, int64_t dilation,
-                                 bool downsample)
+                                 bool downsample, bool batch_statistics)
     : bottleneck_(bottleneck) {
+  auto Norm = [&](int64_t channels) { return BackboneBatchNorm2d(channels, batch_statistics); };
   const int64_t expansion = bottleneck ? 4 : 1;
   if (bottleneck) {
     conv1_ = register_module("conv1", Conv(in, planes, 1, 1, 0));
-    bn1_ = register_module("bn1", FrozenBatchNorm2d(planes));
+    bn1_ = register_module("bn1", Norm(planes));
     conv2_ = register_module("conv2", Conv(planes, planes, 3, stride, dilation, dilation));
-    bn2_ = register_module("bn2", FrozenBatchNorm2d(planes));
+    bn2_ = register_module("bn2", Norm(planes));
     conv3_ = register_module("conv3", Conv(planes, planes * expansion, 1, 1, 0));
-    bn3_ = register_module("bn3", FrozenBatchNorm2d(planes * expansion));
+    bn3_ = register_module("bn3", Norm(planes * expansion));
   } else {
     conv1_ = register_module("conv1", Conv(in, planes, 3, stride, dilation, dilation));
-    bn1_ = register_module("bn1", FrozenBatchNorm2d(planes));
+    bn1_ = register_module("bn1", Norm(planes));
     conv2_ = register_module("conv2", Conv(planes, planes, 3, 1, dilation, dilation));
-    bn2_ = register_module("bn2", FrozenBatchNorm2d(planes));
+    bn2_ = register_module("bn2", Norm(planes));
   }
   if (downsample) {
     downsample_ = register_module(
         "downsample", torch::nn::Sequential(Conv(in, planes * expansion, 1, stride, 0),
-                                            FrozenBatchNorm2d(planes * expansion)));
+                                            Norm(planes * expansion)));
   }
 }
 
@@ -50,9 +51,9 @@ ResNetSpec ResNetSpecFor(const std::string& name) {
   TORCH_CHECK(false, "unknown ResNet '", name, "' (expected resnet18, resnet34, resnet50 or resnet101)");
 }
 
-ResNetImpl::ResNetImpl(const ResNetSpec& spec, bool dilation_in_layer4) {
+ResNetImpl::ResNetImpl(const ResNetSpec& spec, bool dilation_in_layer4, bool batch_statistics) {
   conv1_ = register_module("conv1", Conv(3, 64, 7, 2, 3));
-  bn1_ = register_module("bn1", FrozenBatchNorm2d(64));
+  bn1_ = register_module("bn1", BackboneBatchNorm2d(64, batch_statistics));
   const int64_t expansion = spec.bottleneck ? 4 : 1;
   int64_t in = 64;
   int64_t dilation = 1;
@@ -70,7 +71,7 @@ ResNetImpl::ResNetImpl(const ResNetSpec& spec, bool dilation_in_layer4) {
       const bool first = b == 0;
       const bool down = first && (stride != 1 || in != planes * expansion);
       seq->push_back(ResNetBlock(spec.bottleneck, in, planes, first ? stride : 1, first ? block_dilation : dilation,
-                                 down));
+                                 down, batch_statistics));
       in = planes * expansion;
     }
     layers_.push_back(register_module("layer" + std::to_string(layer + 1), seq));

@@ -1,4 +1,5 @@
-// ResNet in the torchvision layout (v1.5: stride on the 3x3 conv) with frozen batch norm, up to
+// ResNet in the torchvision layout (v1.5: stride on the 3x3 conv) with frozen batch norm (or batch
+// statistics, for training from random weights), up to
 // layer4: registered names conv1, bn1, layer1..layer4, <block>.conv1/bn1/..., downsample.0/1, so
 // state-dict keys are torchvision's. avgpool and fc are not built (MDETR drops them).
 #pragma once
@@ -8,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model/nn/frozen_batch_norm.h"
+#include "model/nn/backbone_batch_norm.h"
 
 namespace mdetr::model {
 
@@ -16,13 +17,13 @@ class ResNetBlockImpl : public torch::nn::Module {
  public:
   // bottleneck: 1x1 -> 3x3 -> 1x1 (expansion 4); otherwise basic: 3x3 -> 3x3 (expansion 1).
   ResNetBlockImpl(bool bottleneck, int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation,
-                  bool downsample);
+                  bool downsample, bool batch_statistics);
   torch::Tensor forward(const torch::Tensor& x);
 
  private:
   bool bottleneck_;
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
-  FrozenBatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
+  BackboneBatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
   torch::nn::Sequential downsample_{nullptr};
 };
 TORCH_MODULE(ResNetBlock);
@@ -36,7 +37,8 @@ ResNetSpec ResNetSpecFor(const std::string& name);
 
 class ResNetImpl : public torch::nn::Module {
  public:
-  ResNetImpl(const ResNetSpec& spec, bool dilation_in_layer4);
+  // batch_statistics: see BackboneBatchNorm2d (false: the reference's frozen norms).
+  ResNetImpl(const ResNetSpec& spec, bool dilation_in_layer4, bool batch_statistics = false);
   // Returns the outputs of layer1..layer4 (strides 4, 8, 16, 32); `levels` selects which are kept.
   std::vector<torch::Tensor> forward(const torch::Tensor& x, bool all_levels);
   // Channels of layer1..layer4.
@@ -44,7 +46,7 @@ class ResNetImpl : public torch::nn::Module {
 
  private:
   torch::nn::Conv2d conv1_{nullptr};
-  FrozenBatchNorm2d bn1_{nullptr};
+  BackboneBatchNorm2d bn1_{nullptr};
   std::vector<torch::nn::Sequential> layers_;
   std::vector<int64_t> channels_;
 };

@@ -68,6 +68,22 @@ TEST(ExperimentConfigTest, ConsistencyChecksNameTheKey) {
             "x.yaml:3:11: model.nheads: hidden_dim must be a positive multiple of nheads");
 }
 
+TEST(ExperimentConfigTest, BatchStatisticsNormsAreForResNetsOnly) {
+  auto ok = Document::Parse("model:\n  backbone: resnet18\n  backbone_norm: batch\n", "x.yaml");
+  ASSERT_TRUE(ok.ok());
+  auto cfg = ParseExperiment(*ok);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->model.backbone_norm, "batch");
+  auto effnet =
+      Document::Parse("model:\n  backbone: timm_tf_efficientnet_b3_ns\n  backbone_norm: batch\n", "x.yaml");
+  ASSERT_TRUE(effnet.ok());
+  const std::string message = ParseExperiment(*effnet).status().message();
+  EXPECT_NE(message.find("model.backbone_norm: batch is for the ResNet backbones"), std::string::npos) << message;
+  auto typo = Document::Parse("model:\n  backbone_norm: group\n", "x.yaml");
+  ASSERT_TRUE(typo.ok());
+  EXPECT_NE(ParseExperiment(*typo).status().message().find("model.backbone_norm"), std::string::npos);
+}
+
 // Every YAML shipped in configs/ must parse: a recipe that rots is a bug users hit first.
 TEST(ExperimentConfigTest, EveryShippedConfigParses) {
   namespace fs = std::filesystem;
