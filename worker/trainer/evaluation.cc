@@ -1,9 +1,6 @@
 #include "worker/trainer/evaluation.h"
 
 #include <algorithm>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -31,7 +28,7 @@ std::string ThresholdName(double threshold) {
 class PhraseRecallEvaluation : public TaskEvaluation {
  public:
   Status Add(const model::MdetrOutputs& out, const grounding::Batch& batch) override {
-    const auto prob = out.logits().softmax(-1).cpu();  // [B,Q,256]
+    const auto prob = out.logits().softmax(-1).cpu();   // [B,Q,256]
     const auto boxes = out.boxes().cpu().contiguous();  // [B,Q,4]
     for (size_t i = 0; i < batch.samples.size(); ++i) {
       const auto& s = batch.samples[i];
@@ -41,7 +38,8 @@ class PhraseRecallEvaluation : public TaskEvaluation {
       std::vector<eval::BoxXyxy> pred(static_cast<size_t>(b.size(0)));
       for (int64_t q = 0; q < b.size(0); ++q) {
         const float cx = acc[q][0], cy = acc[q][1], bw = acc[q][2], bh = acc[q][3];
-        pred[static_cast<size_t>(q)] = {(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h};
+        pred[static_cast<size_t>(q)] = {(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w,
+                                        (cy + bh / 2) * h};
       }
       for (size_t p = 0; p < s.eval_phrases.size(); ++p) {
         auto map = text::CreatePositiveMap(s.encoding, {s.eval_phrases[p]});
@@ -53,14 +51,17 @@ class PhraseRecallEvaluation : public TaskEvaluation {
         for (size_t bi = 0; bi < s.box_phrase.size(); ++bi) {
           if (s.box_phrase[bi] == static_cast<int>(p)) {
             const auto ob = s.orig_boxes[static_cast<int64_t>(bi)];
-            truth.push_back({ob[0].item<double>(), ob[1].item<double>(), ob[2].item<double>(), ob[3].item<double>()});
+            truth.push_back(
+                {ob[0].item<double>(), ob[1].item<double>(), ob[2].item<double>(), ob[3].item<double>()});
           }
         }
         if (tokens.empty() || truth.empty()) continue;
-        const auto scores = prob[static_cast<int64_t>(i)].index_select(1, torch::tensor(tokens, torch::kInt64)).amax(1);
+        const auto scores =
+            prob[static_cast<int64_t>(i)].index_select(1, torch::tensor(tokens, torch::kInt64)).amax(1);
         const auto order = std::get<1>(scores.sort(0, /*descending=*/true));
         std::vector<eval::BoxXyxy> ranked;
-        for (int64_t k = 0; k < order.size(0); ++k) ranked.push_back(pred[static_cast<size_t>(order[k].item<int64_t>())]);
+        for (int64_t k = 0; k < order.size(0); ++k)
+          ranked.push_back(pred[static_cast<size_t>(order[k].item<int64_t>())]);
         recall_.AddPhrase(ranked, truth);
       }
     }
@@ -85,16 +86,20 @@ class PhraseRecallEvaluation : public TaskEvaluation {
 // them as the post-processor does.
 class RefExpEvaluation : public TaskEvaluation {
  public:
-  RefExpEvaluation(const grounding::GroundingDataset& set, std::string val_name, eval::RefExpProtocol protocol,
-                   inference::RefExpScore score)
-      : gt_(set.annotations()), val_name_(std::move(val_name)), protocol_(protocol), score_(score), local_(gt_, protocol) {}
+  RefExpEvaluation(const grounding::GroundingDataset& set, std::string val_name,
+                   eval::RefExpProtocol protocol, inference::RefExpScore score)
+      : gt_(set.annotations()),
+        val_name_(std::move(val_name)),
+        protocol_(protocol),
+        score_(score),
+        local_(gt_, protocol) {}
 
   Status Add(const model::MdetrOutputs& out, const grounding::Batch& batch) override {
     for (size_t i = 0; i < batch.samples.size(); ++i) {
       const auto& s = batch.samples[i];
-      MDETR_ASSIGN_OR_RETURN(auto ranking, inference::RankRefExpBoxes(out, static_cast<int64_t>(i),
-                                                                      static_cast<int>(s.orig_width),
-                                                                      static_cast<int>(s.orig_height), score_));
+      MDETR_ASSIGN_OR_RETURN(auto ranking, inference::RankRefExpBoxes(
+                                               out, static_cast<int64_t>(i), static_cast<int>(s.orig_width),
+                                               static_cast<int>(s.orig_height), score_));
       if (ranking.boxes.size() > 10) ranking.boxes.resize(10);
       MDETR_RETURN_IF_ERROR(local_.AddImage(s.image_id, ranking.scores(), ranking.xyxy()));
     }
@@ -193,7 +198,8 @@ class PhraseCutEvaluation : public TaskEvaluation {
         pred.boxes.push_back({x0, y0, x1 - x0, y1 - y0});
       }
       if (masks_) {
-        const auto u = inference::UnionOfConfidentMasks(masks[i], scores[bi], 0.7).to(torch::kUInt8).contiguous();
+        const auto u =
+            inference::UnionOfConfidentMasks(masks[i], scores[bi], 0.7).to(torch::kUInt8).contiguous();
         pred.has_mask = true;
         pred.mask = eval::BinaryMask(static_cast<int>(u.size(1)), static_cast<int>(u.size(0)));
         std::memcpy(pred.mask.pixels.data(), u.data_ptr<uint8_t>(), pred.mask.pixels.size());
@@ -219,7 +225,8 @@ class PhraseCutEvaluation : public TaskEvaluation {
     m["mean_iou"] = with_masks ? sum.mean_mask_iou : sum.mean_box_iou;
     if (with_masks) m["cum_iou"] = sum.cum_mask_iou;
     for (size_t k = 0; k < sum.kThresholds.size(); ++k) {
-      m["precision@" + ThresholdName(sum.kThresholds[k])] = with_masks ? sum.mask_precision[k] : sum.box_precision[k];
+      m["precision@" + ThresholdName(sum.kThresholds[k])] =
+          with_masks ? sum.mask_precision[k] : sum.box_precision[k];
     }
     return m;
   }
@@ -247,11 +254,13 @@ class QaEvaluation : public TaskEvaluation {
     if (dataset_ == "gqa" && !split_heads_) {
       // The single all-answers head: right when its argmax is the answer; tallied by true type.
       auto it = out.answers.find("answer");
-      if (it == out.answers.end()) return InvalidArgumentError("evaluation: the GQA model has no \"answer\" head");
+      if (it == out.answers.end())
+        return InvalidArgumentError("evaluation: the GQA model has no \"answer\" head");
       const auto best = it->second.argmax(-1).cpu();
       for (size_t i = 0; i < batch.samples.size(); ++i) {
         const auto& a = batch.samples[i].answer;
-        MDETR_RETURN_IF_ERROR(local_.Add(a.type, a.type, best[static_cast<int64_t>(i)].item<int64_t>() == a.answer));
+        MDETR_RETURN_IF_ERROR(
+            local_.Add(a.type, a.type, best[static_cast<int64_t>(i)].item<int64_t>() == a.answer));
       }
       return Status::Ok();
     }
@@ -305,221 +314,13 @@ class QaEvaluation : public TaskEvaluation {
   eval::QaAccuracy local_;
 };
 
-// The CLEVR question fields of each image entry, streamed (the annotation file may be large; only
-// these values of the top-level "images" list are kept): the family fields, and the function of the
-// last node of a "program" list (the released CLEVR question files name it "function", the
-// question generator's own output "type").
-class QuestionFieldReader : public nlohmann::json_sax<nlohmann::json> {
- public:
-  struct Entry {
-    int64_t id = 0;
-    bool has_id = false;
-    std::string file;        // template_filename
-    int64_t index = -1;      // question_family_index
-    bool has_program = false;
-    std::string last_function;
-  };
-  std::vector<Entry> entries;
-  std::string error;  // the first field of the wrong type
-
-  bool null() override { return Scalar(nullptr, nullptr, nullptr); }
-  bool boolean(bool) override { return Scalar(nullptr, nullptr, nullptr); }
-  bool number_integer(number_integer_t v) override {
-    const int64_t x = v;
-    return Scalar(&x, nullptr, nullptr);
-  }
-  bool number_unsigned(number_unsigned_t v) override {
-    const int64_t x = static_cast<int64_t>(v);
-    return Scalar(&x, nullptr, nullptr);
-  }
-  bool number_float(number_float_t v, const string_t&) override {
-    const double x = v;
-    return Scalar(nullptr, &x, nullptr);
-  }
-  bool string(string_t& v) override { return Scalar(nullptr, nullptr, &v); }
-  bool binary(binary_t&) override { return Scalar(nullptr, nullptr, nullptr); }
-  bool start_object(std::size_t) override { return Open(false); }
-  bool start_array(std::size_t) override { return Open(true); }
-  bool end_object() override { return Close(); }
-  bool end_array() override { return Close(); }
-  bool key(string_t& k) override {
-    if (depth_ == 1) images_next_ = k == "images";
-    if (depth_ == 3 || (in_program_ && depth_ == 5)) key_ = k;
-    return true;
-  }
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
-    error = "not valid JSON at byte " + std::to_string(position) + ": " + e.what();
-    return false;
-  }
-
- private:
-  // Depth 1: the file's object; 2: the images list; 3: one image entry; 4: its program list;
-  // 5: one program node.
-  bool Open(bool array) {
-    if (depth_ == 3 && in_images_) {
-      if (key_ == "program" && array) {
-        in_program_ = true;
-        entries.back().has_program = true;
-      } else if (IsEntryField()) {
-        Fail(key_ == "program" ? "expected a list of program nodes" : "expected a " + Expected());
-      }
-    }
-    ++depth_;
-    if (depth_ == 2) in_images_ = images_next_;
-    if (depth_ == 3 && in_images_) entries.emplace_back();
-    key_.clear();
-    return true;
-  }
-  bool Close() {
-    --depth_;
-    if (depth_ == 1) in_images_ = false;
-    if (depth_ == 3) in_program_ = false;
-    key_.clear();
-    return true;
-  }
-  bool IsEntryField() const {
-    return key_ == "id" || key_ == "template_filename" || key_ == "question_family_index" || key_ == "program";
-  }
-  std::string Expected() const { return key_ == "template_filename" ? "string" : "integer"; }
-  void Fail(const std::string& what) {
-    if (error.empty()) error = "images[" + std::to_string(entries.size() - 1) + "]." + key_ + ": " + what;
-  }
-  bool Scalar(const int64_t* integer, const double* real, const std::string* text) {
-    if (in_program_ && depth_ == 5 && (key_ == "function" || key_ == "type")) {
-      if (text) entries.back().last_function = *text;  // the nodes come in order: the last one stays
-      key_.clear();
-      return true;
-    }
-    if (depth_ != 3 || !in_images_ || !IsEntryField()) return true;
-    Entry& e = entries.back();
-    if (key_ == "program") {
-      Fail("expected a list of program nodes");
-    } else if (key_ == "template_filename") {
-      if (text) e.file = *text;
-      else if (integer || real) Fail("expected a string");
-    } else if (integer) {
-      (key_ == "id" ? e.id : e.index) = *integer;
-      if (key_ == "id") e.has_id = true;
-    } else if (text || real) {
-      Fail("expected an integer");
-    }
-    key_.clear();
-    return true;
-  }
-
-  int depth_ = 0;
-  bool images_next_ = false;
-  bool in_images_ = false;
-  bool in_program_ = false;
-  std::string key_;
-};
-
 }  // namespace
 
-std::string ClevrQuestionGroups::TemplatesDirFor(const std::string& ann_file) {
-  return (std::filesystem::path(ann_file).parent_path() / "CLEVR_1.0_templates").string();
-}
-
-Result<ClevrQuestionGroups> ClevrQuestionGroups::Read(const std::string& ann_file) {
-  QuestionFieldReader reader;
-  {
-    std::ifstream in(ann_file, std::ios::binary);
-    if (!in) return NotFoundError(ann_file + ": cannot open the annotation file");
-    nlohmann::json::sax_parse(in, &reader);
-  }
-  if (!reader.error.empty()) return InvalidArgumentError(ann_file + ": " + reader.error);
-  const auto& entries = reader.entries;
-  const auto where = [&](size_t i) { return ann_file + ": images[" + std::to_string(i) + "]"; };
-  // Either every question has the field or none: a mix would report part of the kinds by answer.
-  auto all_or_none = [&](auto has, const std::string& field, size_t* count) -> Status {
-    size_t first_without = entries.size();
-    *count = 0;
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if (has(entries[i])) ++*count;
-      else if (first_without == entries.size()) first_without = i;
-    }
-    if (*count > 0 && first_without < entries.size()) {
-      return InvalidArgumentError(where(first_without) + ": no " + field + ", while " + std::to_string(*count) +
-                                  " other questions have one: every question needs it, or none");
-    }
-    return Status::Ok();
-  };
-  size_t named = 0, programs = 0;
-  MDETR_RETURN_IF_ERROR(all_or_none([](const auto& e) { return e.index >= 0 || !e.file.empty(); },
-                                    "question_family_index", &named));
-  ClevrQuestionGroups out;
-  if (named == 0) {
-    // No family: the kind from each question's program when the file keeps it.
-    MDETR_RETURN_IF_ERROR(all_or_none([](const auto& e) { return e.has_program; }, "program", &programs));
-    if (programs == 0) return out;
-    for (size_t i = 0; i < entries.size(); ++i) {
-      const auto& e = entries[i];
-      if (!e.has_id) return InvalidArgumentError(where(i) + ".id: missing");
-      const std::string kind = eval::ClevrKindOfNode(e.last_function);
-      if (kind.empty()) {
-        return InvalidArgumentError(where(i) + ".program: the last node's function \"" + e.last_function +
-                                    "\" ends no CLEVR question kind");
-      }
-      const std::string label = "kind:" + kind;
-      auto it = std::find_if(out.family_labels_.begin(), out.family_labels_.end(),
-                             [&](const auto& l) { return l[0] == label; });
-      if (it == out.family_labels_.end()) it = out.family_labels_.insert(it, {label});
-      out.label_of_[e.id] = static_cast<uint16_t>(it - out.family_labels_.begin());
-    }
-    return out;
-  }
-  size_t first_named = 0;
-  while (first_named < entries.size() && entries[first_named].index < 0 && entries[first_named].file.empty()) {
-    ++first_named;
-  }
-  const std::string dir = TemplatesDirFor(ann_file);
-  auto templates = eval::ClevrTemplates::Load(dir);
-  if (!templates.ok()) {
-    return templates.status().WithContext(
-        where(first_named) + " names a CLEVR question family, which is looked up in the CLEVR_1.0_templates folder "
-        "beside the annotation file (the question generator's template files)");
-  }
-  const auto& families = templates->families();
-  for (const auto& f : families) out.family_labels_.push_back({"kind:" + f.kind, "family:" + f.name()});
-  out.has_families_ = true;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const auto& e = entries[i];
-    if (!e.has_id) return InvalidArgumentError(where(i) + ".id: missing");
-    if (e.index < 0) {
-      return InvalidArgumentError(where(i) + ".question_family_index: missing (template_filename \"" + e.file +
-                                  "\" names the file, this index the template in it)");
-    }
-    size_t position = families.size();
-    if (e.file.empty()) {
-      if (e.index < static_cast<int64_t>(families.size())) position = static_cast<size_t>(e.index);
-    } else if (const eval::ClevrFamily* f = templates->Find(e.file, static_cast<int>(e.index))) {
-      position = static_cast<size_t>(f - families.data());
-    }
-    if (position == families.size()) {
-      const std::string family = e.file.empty() ? "question_family_index " + std::to_string(e.index)
-                                                : "template " + std::to_string(e.index) + " of " + e.file;
-      return InvalidArgumentError(where(i) + ": " + family + " is not one of the " + std::to_string(families.size()) +
-                                  " templates of " + dir);
-    }
-    out.label_of_[e.id] = static_cast<uint16_t>(position);
-  }
-  return out;
-}
-
-const std::vector<std::string>& ClevrQuestionGroups::Of(int64_t image_id, int answer_type) const {
-  static const std::vector<std::vector<std::string>> kByAnswer = {
-      {"kind:yes_no"}, {"kind:query_attribute"}, {"kind:count"}};
-  static const std::vector<std::string> kNone;
-  if (!label_of_.empty()) {
-    auto it = label_of_.find(image_id);
-    return it == label_of_.end() ? kNone : family_labels_[it->second];
-  }
-  return answer_type >= 0 && answer_type < 3 ? kByAnswer[static_cast<size_t>(answer_type)] : kNone;
-}
-
-Result<EvaluationInputs> PrepareEvaluation(const config::DatasetConfig& val, const config::ModelConfig& model) {
+Result<EvaluationInputs> PrepareEvaluation(const config::DatasetConfig& val,
+                                           const config::ModelConfig& model) {
   EvaluationInputs inputs;
-  if ((val.name == "gqa" || val.name == "clevr") && !model.qa_dataset.empty() && model.qa_dataset != val.name) {
+  if ((val.name == "gqa" || val.name == "clevr") && !model.qa_dataset.empty() &&
+      model.qa_dataset != val.name) {
     return InvalidArgumentError("name is " + val.name + " but model.qa_dataset is " + model.qa_dataset +
                                 ": the model has no " + val.name + " answer heads to evaluate");
   }
@@ -558,7 +359,8 @@ Result<std::vector<std::string>> AllGatherBytes(Collective& coll, const std::str
   // value plus zeros) is exact whatever the reduction order and precision.
   std::vector<size_t> offset(static_cast<size_t>(n) + 1, 0);
   for (int r = 0; r < n; ++r) {
-    offset[static_cast<size_t>(r) + 1] = offset[static_cast<size_t>(r)] + (static_cast<size_t>(all_sizes[static_cast<size_t>(r)]) + 2) / 3;
+    offset[static_cast<size_t>(r) + 1] =
+        offset[static_cast<size_t>(r)] + (static_cast<size_t>(all_sizes[static_cast<size_t>(r)]) + 2) / 3;
   }
   std::vector<double> flat(offset.back(), 0.0);
   for (size_t i = 0; i < bytes.size(); ++i) {
