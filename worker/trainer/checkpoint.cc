@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
 
 #include "model/io/atomic_file.h"
 #include "model/io/crc32.h"
@@ -25,6 +26,9 @@ std::string ReadAll(const std::string& path, bool* ok) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// The optimizer's state as a nested archive (older checkpoints: serialised bytes under "optimizer").
+constexpr char kOptimizerArchiveKey[] = "optimizer_state";
 
 nlohmann::json RecordToJson(const CheckpointRecord& r) {
   return {{"file", fs::path(r.path).filename().string()},
@@ -53,23 +57,40 @@ Result<CheckpointRecord> SaveCheckpoint(const std::string& dir, const TrainingSt
                                                    {"metrics", state.metrics},
                                                    {"config", state.config_yaml}}
                                         .dump()));
-  archive.write("optimizer", c10::IValue(state.optimizer));
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  const std::string data = bytes.str();
+  torch::serialize::OutputArchive optimizer_archive;
+  if (state.write_optimizer) {
+    state.write_optimizer(optimizer_archive);
+    archive.write(kOptimizerArchiveKey, optimizer_archive);
+  } else {
+    archive.write("optimizer", c10::IValue(state.optimizer));
+  }
 
   CheckpointRecord rec;
   char name[64];
   std::snprintf(name, sizeof(name), "checkpoint-%08lld.pt", static_cast<long long>(state.at.step));
   rec.path = (fs::path(dir) / name).string();
   rec.at = state.at;
-  rec.crc32 = io::Crc32(0, data.data(), data.size());
-  rec.bytes = data.size();
   rec.metrics = state.metrics;
 
   auto writer = io::AtomicFileWriter::Create(rec.path);
   if (!writer.ok()) return writer.status();
-  MDETR_RETURN_IF_ERROR(writer->Write(data));
+  // Straight to the file: a full-size model's checkpoint is 2.2 GB, and an in-memory copy of it
+  // (and the copy of that copy a string stream hands out) would each add that much to the peak.
+  Status written = Status::Ok();
+  uint32_t crc = 0;
+  try {
+    archive.save_to([&](const void* data, size_t size) -> size_t {
+      if (!written.ok()) return 0;
+      crc = io::Crc32(crc, data, size);
+      written = writer->Write(data, size);
+      return written.ok() ? size : 0;
+    });
+  } catch (const std::exception& e) {
+    if (written.ok()) return InternalError(rec.path + ": cannot serialise the checkpoint: " + e.what());
+  }
+  MDETR_RETURN_IF_ERROR(written);
+  rec.crc32 = crc;
+  rec.bytes = writer->offset();
   MDETR_RETURN_IF_ERROR(writer->Commit());
   // The sidecar is written last: a checkpoint without one was never completed.
   auto side = io::AtomicFileWriter::Create(rec.path + ".json");
@@ -107,17 +128,30 @@ std::vector<CheckpointRecord> ListCheckpoints(const std::string& dir) {
 }
 
 Result<TrainingState> LoadCheckpoint(const CheckpointRecord& rec) {
-  bool ok = false;
-  const std::string data = ReadAll(rec.path, &ok);
-  if (!ok) return NotFoundError(rec.path + ": cannot read checkpoint");
-  if (data.size() != rec.bytes || io::Crc32(0, data.data(), data.size()) != rec.crc32) {
-    return DataLossError(rec.path + ": checksum mismatch (" + std::to_string(data.size()) + " bytes, expected " +
+  // The CRC from the file in pieces, and the archive read from the file: holding the whole file in
+  // memory (2.2 GB for a full-size model) on top of what it decodes to is what a resume cannot afford.
+  uint64_t size = 0;
+  uint32_t crc = 0;
+  {
+    std::ifstream in(rec.path, std::ios::binary);
+    if (!in) return NotFoundError(rec.path + ": cannot read checkpoint");
+    std::vector<char> chunk(size_t{4} << 20);
+    while (in) {
+      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      const auto got = static_cast<size_t>(in.gcount());
+      crc = io::Crc32(crc, chunk.data(), got);
+      size += got;
+    }
+    if (in.bad()) return NotFoundError(rec.path + ": cannot read checkpoint");
+  }
+  if (size != rec.bytes || crc != rec.crc32) {
+    return DataLossError(rec.path + ": checksum mismatch (" + std::to_string(size) + " bytes, expected " +
                          std::to_string(rec.bytes) + "): the file is truncated or corrupted");
   }
   TrainingState s;
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(data.data(), data.size());
+    archive.load_from(rec.path);
     for (const auto& key : archive.keys()) {
       if (key.rfind("model/", 0) == 0) {
         torch::Tensor t;
@@ -132,8 +166,13 @@ Result<TrainingState> LoadCheckpoint(const CheckpointRecord& rec) {
     archive.read("rng", s.rng_state, true);
     c10::IValue meta, optimizer;
     archive.read("meta", meta);
-    archive.read("optimizer", optimizer);
-    s.optimizer = optimizer.toStringRef();
+    auto nested = std::make_shared<torch::serialize::InputArchive>();
+    if (archive.try_read(kOptimizerArchiveKey, *nested)) {
+      s.optimizer_archive = std::move(nested);
+    } else {
+      archive.read("optimizer", optimizer);
+      s.optimizer = optimizer.toStringRef();
+    }
     const auto j = nlohmann::json::parse(meta.toStringRef());
     s.at = {j.at("step").get<int64_t>(), j.at("epoch").get<int64_t>(), j.at("position").get<int64_t>()};
     s.metrics = j.at("metrics").get<std::map<std::string, double>>();
@@ -142,6 +181,21 @@ Result<TrainingState> LoadCheckpoint(const CheckpointRecord& rec) {
     return DataLossError(rec.path + ": cannot decode checkpoint: " + e.what());
   }
   return s;
+}
+
+Status LoadOptimizerState(const TrainingState& state, torch::optim::Optimizer& optimizer) {
+  try {
+    if (state.optimizer_archive) {
+      optimizer.load(*state.optimizer_archive);
+    } else {
+      torch::serialize::InputArchive archive;
+      archive.load_from(state.optimizer.data(), state.optimizer.size());
+      optimizer.load(archive);
+    }
+  } catch (const std::exception& e) {
+    return DataLossError(std::string("cannot restore the optimizer state: ") + e.what());
+  }
+  return Status::Ok();
 }
 
 Result<TrainingState> LoadLatestCheckpoint(const std::string& dir, std::vector<std::string>* warnings,

@@ -291,11 +291,8 @@ Status Task::Save(bool epoch_end) {
     st.at = at_;
     st.model = model::NamedStateDict(model_.module());
     if (ema_) st.ema = ema_->state();
-    std::ostringstream opt_bytes;
-    torch::serialize::OutputArchive oa;
-    optimizer_->save(oa);
-    oa.save_to(opt_bytes);
-    st.optimizer = opt_bytes.str();
+    // Written by the checkpoint into its own archive, with no serialised copy in memory.
+    st.write_optimizer = [this](torch::serialize::OutputArchive& archive) { optimizer_->save(archive); };
     st.rng_state = at::detail::getDefaultCPUGenerator().get_state();
     st.config_yaml = o_.config_yaml;
     st.metrics = last_metrics_;
@@ -338,9 +335,7 @@ Status Task::Resume() {
       if (it != st->ema.end()) v.copy_(it->second);
     }
   }
-  torch::serialize::InputArchive ia;
-  ia.load_from(st->optimizer.data(), st->optimizer.size());
-  optimizer_->load(ia);
+  if (auto opt = LoadOptimizerState(*st, *optimizer_); !opt.ok()) return opt.WithContext(chosen.path);
   {
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     gen.set_state(st->rng_state);
