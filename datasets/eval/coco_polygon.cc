@@ -38,13 +38,18 @@ class CrossingCollector {
   std::vector<uint64_t>& positions() { return positions_; }
 
  private:
+  // Grid coordinate g is pixel coordinate (g + 0.5) / 5 - 0.5 = (g - 2) / 5. pycocotools computes
+  // this in double precision; it is exact where it is an integer and at least 0.2 away from one
+  // elsewhere, so the integer arithmetic below takes the same decisions.
   void Cross(int64_t u, int64_t v) {
-    // The grid column left of the crossing; only those holding a pixel centre (5k + 2) count.
-    const int64_t left = u < previous_u_ ? u : u - 1;
-    const double column = (static_cast<double>(left) + 0.5) / kUpsample - 0.5;
-    if (std::floor(column) != column || column < 0 || column > width_ - 1) return;
-    double row = (static_cast<double>(std::min(v, previous_v_)) + 0.5) / kUpsample - 0.5;
-    row = std::ceil(std::clamp(row, 0.0, static_cast<double>(height_)));
+    // The grid column left of the crossing; only those through a pixel centre (5k + 2) count.
+    const int64_t left = (u < previous_u_ ? u : u - 1) - 2;
+    if (left < 0 || left % 5 != 0) return;
+    const int64_t column = left / 5;
+    if (column > width_ - 1) return;
+    // The first pixel centre at or below the crossing, kept within [0, height].
+    const int64_t below = std::min(v, previous_v_) - 2;
+    const int64_t row = below <= 0 ? 0 : std::min<int64_t>((below + 4) / 5, height_);
     positions_.push_back(static_cast<uint64_t>(column) * static_cast<uint64_t>(height_) +
                          static_cast<uint64_t>(row));
   }
@@ -136,10 +141,15 @@ void RasterizePolygonCoco(const double* xy, size_t num_coords, BinaryMask* mask)
   for (size_t r = 0; r < rle.counts.size(); ++r) {
     const uint64_t end = start + rle.counts[r];
     if (r % 2 == 1) {
+      // A run of 1s goes down a column and may continue at the top of the next ones.
+      uint64_t x = start / h;
+      uint64_t y = start % h;
       for (uint64_t p = start; p < end; ++p) {
-        const uint64_t x = p / h;
-        const uint64_t y = p % h;
         mask->pixels[y * w + x] = 1;
+        if (++y == h) {
+          y = 0;
+          ++x;
+        }
       }
     }
     start = end;
