@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "datasets/eval/coco_polygon.h"
 #include "datasets/eval/polygon_raster.h"
 #include "datasets/eval/qa_accuracy.h"
 
@@ -169,14 +170,9 @@ torch::Tensor TaskFields::Masks(const annotations::CocoDataset& data, const std:
     eval::BinaryMask mask(width, height);
     const auto* polys = data.polygon_ranges(ann.polygons);
     for (uint32_t p = 0; p < ann.polygons.size(); ++p) {
-      const double* c = data.coords(polys[p]);
-      std::vector<eval::IntPoint> points;
-      for (uint32_t k = 0; k + 1 < polys[p].size(); k += 2) {
-        // Truncated, as PhraseCut's evaluator draws polygons: of round/truncate/floor, the closest
-        // to pycocotools' rasterisation that the reference trains on (tests/trainer/mask_transform_test).
-        points.push_back({static_cast<int>(std::trunc(c[k])), static_cast<int>(std::trunc(c[k + 1]))});
-      }
-      eval::FillPolygon(points, &mask);  // fills into the same mask: the union of the polygons
+      // pycocotools' rasterisation of the unrounded vertices, as the reference's ConvertCocoPolysToMask;
+      // each polygon fills into the same mask: the union of the polygons.
+      eval::RasterizePolygonCoco(data.coords(polys[p]), polys[p].size(), &mask);
     }
     for (size_t k = 0; k < plane; ++k) dst[i * plane + k] = mask.pixels[k] != 0;
   }
