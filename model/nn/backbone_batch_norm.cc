@@ -26,7 +26,9 @@ torch::Tensor BackboneBatchNorm2dImpl::forward(const torch::Tensor& x) {
   }
   const auto scale = weight * (running_var + kEps).rsqrt();
   const auto shift = bias - running_mean * scale;
-  return x * scale.reshape({1, -1, 1, 1}) + shift.reshape({1, -1, 1, 1});
+  // The reference's x * scale + shift, rounded the same way, with one full-size tensor: the sum is
+  // added in place (no backward formula reads the product).
+  return (x * scale.reshape({1, -1, 1, 1})).add_(shift.reshape({1, -1, 1, 1}));
 }
 
 }  // namespace mdetr::model

@@ -35,12 +35,16 @@ ResNetBlockImpl::ResNetBlockImpl(bool bottleneck, int64_t in, int64_t planes, in
   }
 }
 
+// ReLU and the residual sum work in place, as torchvision's blocks do: at 800 x 1066 each
+// out-of-place op allocates (and first-touches) another 50 MB activation. ResNet-101 MDETR, batch 1,
+// 2 threads: a training step took 17.5 s out of place, 9.2-10.7 s in place. Every tensor changed
+// in place is a norm's fresh output that no backward formula reads.
 torch::Tensor ResNetBlockImpl::forward(const torch::Tensor& x) {
-  auto out = torch::relu(bn1_(conv1_(x)));
+  auto out = bn1_(conv1_(x)).relu_();
   out = bn2_(conv2_(out));
-  if (bottleneck_) out = bn3_(conv3_(torch::relu(out)));
-  const auto identity = downsample_ ? downsample_->forward(x) : x;
-  return torch::relu(out + identity);
+  if (bottleneck_) out = bn3_(conv3_(out.relu_()));
+  out.add_(downsample_ ? downsample_->forward(x) : x);
+  return out.relu_();
 }
 
 ResNetSpec ResNetSpecFor(const std::string& name) {
@@ -89,8 +93,7 @@ ResNetImpl::ResNetImpl(const ResNetSpec& spec, bool dilation_in_layer4, bool bat
 }
 
 std::vector<torch::Tensor> ResNetImpl::forward(const torch::Tensor& x, bool all_levels) {
-  auto out = torch::relu(bn1_(conv1_(x)));
-  out = torch::max_pool2d(out, 3, 2, 1);
+  auto out = torch::max_pool2d(bn1_(conv1_(x)).relu_(), 3, 2, 1);
   std::vector<torch::Tensor> levels;
   for (size_t i = 0; i < layers_.size(); ++i) {
     out = layers_[i]->forward(out);

@@ -9,9 +9,9 @@
 //  * several validation sets: each is reported, the second under its file stem, with the values
 //    it has when evaluated alone; CLEVR accuracy per question kind and family, the families
 //    named in the annotation file and resolved through the real CLEVR template files.
+#include <array>
 #include <cmath>
 #include <filesystem>
-#include <array>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -81,7 +81,8 @@ json Outline(int category, const json& bbox) {
 // object's polygon, a task id, dataset_name "phrasecut". With `distinct` > 0, only the first
 // `distinct` entries, each repeated `copies` times under new ids: a set small enough for the
 // mask head to fit within one short epoch.
-std::string PhraseCutFile(const std::string& synth_file, const std::string& out, int distinct = 0, int copies = 1) {
+std::string PhraseCutFile(const std::string& synth_file, const std::string& out, int distinct = 0,
+                          int copies = 1) {
   json j = ReadJson(synth_file);
   if (distinct > 0) {
     json images = json::array(), anns = json::array();
@@ -114,8 +115,8 @@ std::string PhraseCutFile(const std::string& synth_file, const std::string& out,
   return out;
 }
 
-std::vector<std::string> DataOverrides(const std::string& train, const std::string& val, const std::string& images,
-                                       const std::string& name) {
+std::vector<std::string> DataOverrides(const std::string& train, const std::string& val,
+                                       const std::string& images, const std::string& name) {
   return {"data.train=[{name: " + name + ", ann_file: " + train + ", images: " + images + "}]",
           "data.val=[{name: " + name + ", ann_file: " + val + ", images: " + images + "}]"};
 }
@@ -134,6 +135,24 @@ double MeanOf(const std::vector<json>& steps, const std::string& key, size_t fro
   return sum / static_cast<double>(to - from);
 }
 
+// Runs `cmd` as the two ranks of one Gloo task on a free port (logs: <log_prefix>-rank<r>.log) and
+// expects both to succeed.
+void RunTwoRanks(const std::vector<std::string>& cmd, const std::string& log_prefix) {
+  const int port = FreeLocalPort();
+  std::vector<std::unique_ptr<ChildProcess>> procs;
+  for (int r = 0; r < 2; ++r) {
+    auto rank_cmd = cmd;
+    rank_cmd.insert(rank_cmd.end(), {"--rank", std::to_string(r), "--world-size", "2", "--master-port",
+                                     std::to_string(port)});
+    procs.push_back(
+        std::make_unique<ChildProcess>(rank_cmd, log_prefix + "-rank" + std::to_string(r) + ".log"));
+  }
+  for (int r = 0; r < 2; ++r) {
+    ASSERT_EQ(procs[static_cast<size_t>(r)]->Wait(), 0)
+        << ReadFile(log_prefix + "-rank" + std::to_string(r) + ".log");
+  }
+}
+
 TEST(TaskKindsTest, PhraseCutMaskHeadTrainsOnAFrozenDetector) {
   const std::string synth = FixedSizeSyntheticDataDir();
   const std::string dir = MakeTempDir("phrasecut");
@@ -144,19 +163,20 @@ TEST(TaskKindsTest, PhraseCutMaskHeadTrainsOnAFrozenDetector) {
                          {"optim.batch_size=4", "data.augment=false"});
 
   // Step 1: a box detector (a few steps are enough: it only has to exist).
-  ChildProcess detector(TrainCommand(dir + "/detector", Plus(data, {"optim.ema=false", "optim.epochs=1",
-                                                                     "run.max_steps=2", "run.eval_every_epochs=0"})),
-                        dir + "/detector.log");
+  ChildProcess detector(
+      TrainCommand(dir + "/detector", Plus(data, {"optim.ema=false", "optim.epochs=1", "run.max_steps=2",
+                                                  "run.eval_every_epochs=0"})),
+      dir + "/detector.log");
   ASSERT_EQ(detector.Wait(), 0) << ReadFile(dir + "/detector.log");
   const auto detector_weights = FinalWeights(dir + "/detector");
   ASSERT_FALSE(detector_weights.empty());
 
   // Step 2: masks on the frozen detector (a checkpoint at every epoch end).
   ChildProcess masks(
-      TrainCommand(dir + "/masks", Plus(data, {"model.masks=true", "model.frozen_weights=" + dir + "/detector/checkpoints",
-                                               "model.aux_loss=false", "optim.ema=false", "optim.lr=0.001",
-                                               "optim.epochs=2", "run.keep_last_checkpoints=10",
-                                               "run.eval_every_epochs=2"})),
+      TrainCommand(dir + "/masks",
+                   Plus(data, {"model.masks=true", "model.frozen_weights=" + dir + "/detector/checkpoints",
+                               "model.aux_loss=false", "optim.ema=false", "optim.lr=0.001", "optim.epochs=2",
+                               "run.keep_last_checkpoints=10", "run.eval_every_epochs=2"})),
       dir + "/masks.log");
   ASSERT_EQ(masks.Wait(), 0) << ReadFile(dir + "/masks.log");
 
@@ -206,10 +226,11 @@ TEST(TaskKindsTest, AMalformedPolygonIsNamedWithItsRecord) {
   json j = ReadJson(train);
   j["annotations"][3]["segmentation"] = json::array({json::array({1.0, 2.0, 3.0})});
   WriteJson(train, j);
-  ChildProcess run(TrainCommand(dir + "/run", Plus(Plus(DataOverrides(train, train, synth + "/images", "phrasecut"),
-                                                        kMaskableTinyModel),
-                                                   {"model.masks=true", "run.max_steps=1"})),
-                   dir + "/run.log");
+  ChildProcess run(
+      TrainCommand(dir + "/run",
+                   Plus(Plus(DataOverrides(train, train, synth + "/images", "phrasecut"), kMaskableTinyModel),
+                        {"model.masks=true", "run.max_steps=1"})),
+      dir + "/run.log");
   EXPECT_EQ(run.Wait(), 2);  // bad input
   const std::string log = ReadFile(dir + "/run.log") + ReadFile(dir + "/run/events.jsonl");
   EXPECT_NE(log.find("annotations[3]"), std::string::npos) << log;
@@ -219,7 +240,8 @@ TEST(TaskKindsTest, AMalformedPolygonIsNamedWithItsRecord) {
 // The two real GQA questions as an MDETR-format file (no boxes: the scene graph is not in the
 // sample), with the answer-id files the reference reads from the annotation folder.
 std::string GqaFiles(const std::string& dir) {
-  json file = {{"images", json::array()}, {"annotations", json::array()},
+  json file = {{"images", json::array()},
+               {"annotations", json::array()},
                {"categories", json::array({{{"id", 1}, {"name", "object"}}})}};
   int64_t id = 0;
   std::set<std::string> answers;
@@ -252,7 +274,8 @@ std::string GqaFiles(const std::string& dir) {
   };
   WriteJson(dir + "/gqa_answer2id.json", ids(answers));
   json per_type = json::object();
-  for (const char* t : {"obj", "attr", "rel", "global", "cat"}) per_type[std::string("answer_") + t] = ids(by_type[t]);
+  for (const char* t : {"obj", "attr", "rel", "global", "cat"})
+    per_type[std::string("answer_") + t] = ids(by_type[t]);
   WriteJson(dir + "/gqa_answer2id_by_type.json", per_type);
   WriteJson(dir + "/finetune_gqa_val.json", file);
   return dir + "/finetune_gqa_val.json";
@@ -261,13 +284,15 @@ std::string GqaFiles(const std::string& dir) {
 TEST(TaskKindsTest, GqaTrainsTheAnswerHeadsAndReportsAccuracyPerAnswerType) {
   const std::string dir = MakeTempDir("gqa");
   const std::string ann = GqaFiles(dir);
-  ChildProcess run(TrainCommand(dir + "/run", Plus(DataOverrides(ann, ann, SharedDataDir() + "/gqa/images", "gqa"),
-                                                   {"model.qa_dataset=gqa", "optim.batch_size=1", "optim.epochs=2"})),
-                   dir + "/run.log");
+  ChildProcess run(
+      TrainCommand(dir + "/run", Plus(DataOverrides(ann, ann, SharedDataDir() + "/gqa/images", "gqa"),
+                                      {"model.qa_dataset=gqa", "optim.batch_size=1", "optim.epochs=2"})),
+      dir + "/run.log");
   ASSERT_EQ(run.Wait(), 0) << ReadFile(dir + "/run.log");
   const auto steps = Events(dir + "/run", "step");
   ASSERT_FALSE(steps.empty());
-  for (const char* key : {"loss_answer_type", "loss_answer_rel", "loss_answer_attr", "accuracy_answer_total"}) {
+  for (const char* key :
+       {"loss_answer_type", "loss_answer_rel", "loss_answer_attr", "accuracy_answer_total"}) {
     EXPECT_TRUE(steps.back().contains(key)) << key << " missing in " << steps.back().dump();
   }
   const auto evals = Events(dir + "/run", "eval");
@@ -290,9 +315,10 @@ TEST(TaskKindsTest, AGqaQuestionWithoutAnswerIsNamedWithItsRecord) {
   json j = ReadJson(ann);
   j["images"][1].erase("answer");
   WriteJson(ann, j);
-  ChildProcess run(TrainCommand(dir + "/run", Plus(DataOverrides(ann, ann, SharedDataDir() + "/gqa/images", "gqa"),
-                                                   {"model.qa_dataset=gqa", "optim.batch_size=1"})),
-                   dir + "/run.log");
+  ChildProcess run(
+      TrainCommand(dir + "/run", Plus(DataOverrides(ann, ann, SharedDataDir() + "/gqa/images", "gqa"),
+                                      {"model.qa_dataset=gqa", "optim.batch_size=1"})),
+      dir + "/run.log");
   EXPECT_EQ(run.Wait(), 2);
   const std::string log = ReadFile(dir + "/run.log") + ReadFile(dir + "/run/events.jsonl");
   EXPECT_NE(log.find("images[1]"), std::string::npos) << log;
@@ -331,7 +357,8 @@ TEST(TaskKindsTest, ClevrQuestionsTrainAndReportAccuracyPerAnswerType) {
                 m.at("questions_reg").get<double>(),
             n);
   EXPECT_EQ(m.at("questions_attr").get<double>(), std::floor((n + 2) / 4));
-  for (const char* key : {"accuracy", "accuracy_answer_type", "accuracy_binary", "accuracy_attr", "accuracy_reg"}) {
+  for (const char* key :
+       {"accuracy", "accuracy_answer_type", "accuracy_binary", "accuracy_attr", "accuracy_reg"}) {
     ASSERT_TRUE(m.contains(key)) << key << " missing in " << m.dump();
   }
 }
@@ -360,7 +387,8 @@ std::vector<ClevrTemplate> ReadClevrTemplates() {
 
 // The question kinds of the MDETR paper's CLEVR table, by the template's last program node.
 std::string PaperKind(const std::string& node) {
-  if (node == "count" || node == "relate_filter_count" || node.find("_count") != std::string::npos) return "count";
+  if (node == "count" || node == "relate_filter_count" || node.find("_count") != std::string::npos)
+    return "count";
   if (node == "exist" || node.find("_exist") != std::string::npos) return "exist";
   if (node == "equal_integer" || node == "less_than" || node == "greater_than") return "compare_number";
   if (node.rfind("query_", 0) == 0) return "query_attribute";
@@ -391,9 +419,10 @@ json ClevrQuestions(const std::string& synth_file, size_t count, int copies, boo
         std::vector<const ClevrTemplate*> fit;
         for (const auto& t : templates) {
           const std::string kind = PaperKind(t.last_node);
-          const bool ok = answer == "2" ? kind == "count" : answer == "cube" ? kind == "query_attribute"
-                                                                              : kind == "exist" || kind == "compare_number" ||
-                                                                                    kind == "compare_attribute";
+          const bool ok = answer == "2" ? kind == "count"
+                          : answer == "cube"
+                              ? kind == "query_attribute"
+                              : kind == "exist" || kind == "compare_number" || kind == "compare_attribute";
           if (ok) fit.push_back(&t);
         }
         const ClevrTemplate* t = fit[(k * 7) % fit.size()];
@@ -430,15 +459,17 @@ TEST(TaskKindsTest, EveryValidationSetIsReportedTheSecondUnderItsFileStem) {
   const std::string third = dir + "/refs_testB.json";
   WriteJson(third, refexp);
   const std::string images = synth + "/images";
-  const std::vector<std::string> model = {"model.qa_dataset=clevr", "run.kind=evaluate", "optim.batch_size=2"};
+  const std::vector<std::string> model = {"model.qa_dataset=clevr", "run.kind=evaluate",
+                                          "optim.batch_size=2"};
 
   ChildProcess both(TrainCommand(dir + "/both", Plus(model, {"data.val=[" + ValEntry(first, images) + ", " +
                                                              ValEntry(second, images) + ", " +
                                                              ValEntry(third, images, "refcoco") + "]"})),
                     dir + "/both.log");
   ASSERT_EQ(both.Wait(), 0) << ReadFile(dir + "/both.log");
-  ChildProcess alone(TrainCommand(dir + "/alone", Plus(model, {"data.val=[" + ValEntry(second, images) + "]"})),
-                     dir + "/alone.log");
+  ChildProcess alone(
+      TrainCommand(dir + "/alone", Plus(model, {"data.val=[" + ValEntry(second, images) + "]"})),
+      dir + "/alone.log");
   ASSERT_EQ(alone.Wait(), 0) << ReadFile(dir + "/alone.log");
 
   const auto evals = Events(dir + "/both", "eval");
@@ -466,18 +497,10 @@ TEST(TaskKindsTest, EveryValidationSetIsReportedTheSecondUnderItsFileStem) {
   EXPECT_EQ(m.size(), 2 * compared + 4) << m.dump();
 
   // Two Gloo ranks, each evaluating half of every set, merge to the same numbers, set by set.
-  const int port = FreeLocalPort();
-  std::vector<std::unique_ptr<ChildProcess>> procs;
-  for (int r = 0; r < 2; ++r) {
-    auto cmd = TrainCommand(dir + "/both2", Plus(model, {"data.val=[" + ValEntry(first, images) + ", " +
-                                                         ValEntry(second, images) + ", " +
-                                                         ValEntry(third, images, "refcoco") + "]"}));
-    cmd.insert(cmd.end(), {"--rank", std::to_string(r), "--world-size", "2", "--master-port", std::to_string(port)});
-    procs.push_back(std::make_unique<ChildProcess>(cmd, dir + "/both2-rank" + std::to_string(r) + ".log"));
-  }
-  for (int r = 0; r < 2; ++r) {
-    ASSERT_EQ(procs[static_cast<size_t>(r)]->Wait(), 0) << ReadFile(dir + "/both2-rank" + std::to_string(r) + ".log");
-  }
+  RunTwoRanks(TrainCommand(dir + "/both2", Plus(model, {"data.val=[" + ValEntry(first, images) + ", " +
+                                                        ValEntry(second, images) + ", " +
+                                                        ValEntry(third, images, "refcoco") + "]"})),
+              dir + "/both2");
   const auto merged = Events(dir + "/both2", "eval");
   ASSERT_EQ(merged.size(), 1u);
   EXPECT_EQ(merged[0].at("metrics"), m);
@@ -488,7 +511,8 @@ TEST(TaskKindsTest, EveryValidationSetIsReportedTheSecondUnderItsFileStem) {
   EXPECT_TRUE(finished[0].at("metrics").contains("refs_testA/accuracy"));
   bool tensorboard_has_prefixed = false;
   for (const auto& entry : std::filesystem::directory_iterator(dir + "/both/tensorboard")) {
-    tensorboard_has_prefixed |= ReadFile(entry.path().string()).find("eval/refs_testA/accuracy") != std::string::npos;
+    tensorboard_has_prefixed |=
+        ReadFile(entry.path().string()).find("eval/refs_testA/accuracy") != std::string::npos;
   }
   EXPECT_TRUE(tensorboard_has_prefixed);
 }
@@ -503,7 +527,8 @@ TEST(TaskKindsTest, ABadSecondValidationSetIsNamedAsDataVal1) {
   WriteJson(second, bad);
   const std::string images = synth + "/images";
   ChildProcess run(TrainCommand(dir + "/run", {"model.qa_dataset=clevr", "run.kind=evaluate",
-                                               "data.val=[" + ValEntry(first, images) + ", " + ValEntry(second, images) + "]"}),
+                                               "data.val=[" + ValEntry(first, images) + ", " +
+                                                   ValEntry(second, images) + "]"}),
                    dir + "/run.log");
   EXPECT_EQ(run.Wait(), 2);
   const std::string log = ReadFile(dir + "/run.log") + ReadFile(dir + "/run/events.jsonl");
@@ -532,9 +557,10 @@ TEST(TaskKindsTest, ClevrAccuracyPerQuestionKindAndFamilyCountsEveryQuestionOnce
   }
   ASSERT_EQ(per_kind.size(), 5u);  // every kind of the paper's table occurs
 
-  ChildProcess run(TrainCommand(dir + "/run", {"model.qa_dataset=clevr", "run.kind=evaluate", "optim.batch_size=3",
-                                               "data.val=[" + ValEntry(ann, synth + "/images") + "]"}),
-                   dir + "/run.log");
+  ChildProcess run(
+      TrainCommand(dir + "/run", {"model.qa_dataset=clevr", "run.kind=evaluate", "optim.batch_size=3",
+                                  "data.val=[" + ValEntry(ann, synth + "/images") + "]"}),
+      dir + "/run.log");
   ASSERT_EQ(run.Wait(), 0) << ReadFile(dir + "/run.log");
   const auto evals = Events(dir + "/run", "eval");
   ASSERT_EQ(evals.size(), 1u);
@@ -641,7 +667,8 @@ std::map<int64_t, inference::RefExpRanking> RankedPredictions(const std::string&
   opt.train = false;
   opt.transforms.eval_size = 96;  // TrainCommand's data.eval_size and max_size
   opt.transforms.max_size = 128;
-  auto set = grounding::GroundingDataset::Open(opt, std::make_shared<const text::RobertaTokenizer>(std::move(tok).value()));
+  auto set = grounding::GroundingDataset::Open(
+      opt, std::make_shared<const text::RobertaTokenizer>(std::move(tok).value()));
   EXPECT_TRUE(set.ok()) << set.status().message();
   if (!set.ok()) return out;
   std::mt19937_64 rng(0);
@@ -669,8 +696,8 @@ TEST(TaskKindsTest, RefExpPrecisionMatchesTheEvaluatorOnIndependentPredictions) 
   for (auto& im : j["images"]) im["dataset_name"] = "refcoco";
   const std::string val = dir + "/refcoco_val.json";
   WriteJson(val, j);
-  ChildProcess run(TrainCommand(dir + "/run", Plus(DataOverrides(synth + "/refexp_train.json", val, synth + "/images",
-                                                                 "refcoco"),
+  ChildProcess run(TrainCommand(dir + "/run", Plus(DataOverrides(synth + "/refexp_train.json", val,
+                                                                 synth + "/images", "refcoco"),
                                                    {"optim.ema=false", "optim.epochs=1", "run.max_steps=2"})),
                    dir + "/run.log");
   ASSERT_EQ(run.Wait(), 0) << ReadFile(dir + "/run.log");
@@ -690,8 +717,8 @@ TEST(TaskKindsTest, RefExpPrecisionMatchesTheEvaluatorOnIndependentPredictions) 
   WriteJson(val, j);
 
   // The trainer's evaluation of the same weights (run.kind evaluate, one image per batch as above).
-  ChildProcess eval(TrainCommand(dir + "/eval", Plus(DataOverrides(synth + "/refexp_train.json", val, synth + "/images",
-                                                                   "refcoco"),
+  ChildProcess eval(TrainCommand(dir + "/eval", Plus(DataOverrides(synth + "/refexp_train.json", val,
+                                                                   synth + "/images", "refcoco"),
                                                      {"run.kind=evaluate", "optim.batch_size=1",
                                                       "model.init_checkpoint=" + dir + "/run/checkpoints"})),
                     dir + "/eval.log");
@@ -704,7 +731,8 @@ TEST(TaskKindsTest, RefExpPrecisionMatchesTheEvaluatorOnIndependentPredictions) 
   auto gt = annotations::ReadCocoJson(val);
   ASSERT_TRUE(gt.ok()) << gt.status().message();
   eval::RefExpEvaluator evaluator(*gt);
-  for (const auto& [id, ranking] : ranked) ASSERT_TRUE(evaluator.AddImage(id, ranking.scores(), ranking.xyxy()).ok());
+  for (const auto& [id, ranking] : ranked)
+    ASSERT_TRUE(evaluator.AddImage(id, ranking.scores(), ranking.xyxy()).ok());
   auto summary = evaluator.Summarize();
   ASSERT_TRUE(summary.ok()) << summary.status().message();
   ASSERT_EQ(summary->count("refcoco"), 1u);
@@ -716,19 +744,11 @@ TEST(TaskKindsTest, RefExpPrecisionMatchesTheEvaluatorOnIndependentPredictions) 
   EXPECT_EQ(m.at("expressions").get<double>(), expected.count);
 
   // Two Gloo ranks, each evaluating half of the expressions, merge to the same numbers.
-  const int port = FreeLocalPort();
-  std::vector<std::unique_ptr<ChildProcess>> procs;
-  for (int r = 0; r < 2; ++r) {
-    auto cmd = TrainCommand(dir + "/eval2", Plus(DataOverrides(synth + "/refexp_train.json", val, synth + "/images",
-                                                               "refcoco"),
-                                                 {"run.kind=evaluate", "optim.batch_size=1",
-                                                  "model.init_checkpoint=" + dir + "/run/checkpoints"}));
-    cmd.insert(cmd.end(), {"--rank", std::to_string(r), "--world-size", "2", "--master-port", std::to_string(port)});
-    procs.push_back(std::make_unique<ChildProcess>(cmd, dir + "/eval2-rank" + std::to_string(r) + ".log"));
-  }
-  for (int r = 0; r < 2; ++r) {
-    ASSERT_EQ(procs[static_cast<size_t>(r)]->Wait(), 0) << ReadFile(dir + "/eval2-rank" + std::to_string(r) + ".log");
-  }
+  RunTwoRanks(TrainCommand(dir + "/eval2", Plus(DataOverrides(synth + "/refexp_train.json", val,
+                                                              synth + "/images", "refcoco"),
+                                                {"run.kind=evaluate", "optim.batch_size=1",
+                                                 "model.init_checkpoint=" + dir + "/run/checkpoints"})),
+              dir + "/eval2");
   const auto merged = Events(dir + "/eval2", "eval");
   ASSERT_EQ(merged.size(), 1u);
   EXPECT_EQ(merged[0].at("metrics"), m);
