@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "cli/cluster_client.h"
+#include "cli/eval_columns.h"
 #include "cli/plot.h"
 #include "cli/sweep_file.h"
 #include "cli/table.h"
@@ -70,31 +71,7 @@ std::string Age(int64_t millis) {
   return std::to_string(s / 3600) + "h ago";
 }
 
-std::string Fmt(double v) {
-  std::ostringstream os;
-  os << std::setprecision(4) << v;
-  return os.str();
-}
-
-// The eval metrics the tables show: each validation set's headline figures. The trainer reports the
-// first data.val entry as "eval/<metric>" and entry i > 0 as "eval/<ann_file stem>/<metric>"
-// (a RefExp file's other groups as "eval/[<stem>/]<group>/<metric>").
-// Its position among the headline figures, or -1 for another metric.
-int HeadlineRank(const std::string& name) {
-  static const std::vector<std::string> kHeadline = {"R@1", "precision@1", "accuracy", "mean_iou", "R@5", "R@10"};
-  if (name.rfind("eval/", 0) != 0) return -1;
-  const auto it = std::find(kHeadline.begin(), kHeadline.end(), name.substr(name.rfind('/') + 1));
-  return it == kHeadline.end() ? -1 : static_cast<int>(it - kHeadline.begin());
-}
-bool IsHeadlineEvalMetric(const std::string& name) { return HeadlineRank(name) >= 0; }
-// Set by set (the first data.val entry's first), then in headline order.
-struct HeadlineOrder {
-  bool operator()(const std::string& a, const std::string& b) const {
-    const auto set_a = a.substr(0, a.rfind('/')), set_b = b.substr(0, b.rfind('/'));
-    if (set_a != set_b) return set_a < set_b;
-    return HeadlineRank(a) < HeadlineRank(b);
-  }
-};
+std::string Fmt(double v) { return FormatFigure(v); }
 
 // Starts `argv` detached (own session), output to `log`; returns its pid.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
@@ -347,16 +324,15 @@ int PrintStatus(const std::string& job, const std::string& coordinator, bool jso
             << (st->job.message.empty() ? "" : "  (" + st->job.message + ")") << "\n";
   Table t({"TASK", "STATE", "ATTEMPTS", "WORKERS", "STEP", "LOSS", "EVAL", "CHECKPOINT"});
   for (const auto& task : st->tasks) {
-    std::string loss = "-", eval, workers;
-    std::map<std::string, double, HeadlineOrder> headline;  // every validation set's first figures
+    std::string loss = "-", workers;
+    std::vector<std::pair<std::string, double>> metrics;
     for (const auto& m : task.metrics) {
       if (m.name == "loss") loss = Fmt(m.value);
-      if (IsHeadlineEvalMetric(m.name) && HeadlineRank(m.name) < 4) headline[m.name] = m.value;
+      metrics.emplace_back(m.name, m.value);
     }
-    for (const auto& [name, value] : headline) eval += (eval.empty() ? "" : " ") + name.substr(5) + "=" + Fmt(value);
     for (const auto& w : task.workers) workers += (workers.empty() ? "" : ",") + w;
     t.Add({task.task_id, StateName(task.state), std::to_string(task.attempts), workers.empty() ? "-" : workers,
-           std::to_string(task.last_step), loss, eval.empty() ? "-" : eval, task.last_checkpoint.empty() ? "-" : fs::path(task.last_checkpoint).filename().string()});
+           std::to_string(task.last_step), loss, EvalCell(metrics), task.last_checkpoint.empty() ? "-" : fs::path(task.last_checkpoint).filename().string()});
   }
   t.Print();
   return 0;
