@@ -65,13 +65,18 @@ def fnv1a64(text):
     return h
 
 
-def synthetic_tensor(name, shape):
-    """Twin of model/nn/synthetic_weights.cc: must stay identical."""
+def synthetic_tensor(name, shape, pattern="sine"):
+    """Twin of model/nn/synthetic_weights.cc: must stay identical.
+
+    pattern "sine" gives rank-2 matrices; "scrambled" passes the sine through a steep second sine
+    for full-rank ones (the full-size objective needs them: rank-2 weights tie the matcher's costs)."""
     phase = (fnv1a64(name) % 10007) / 10007.0 * 2 * math.pi
     numel = 1
     for d in shape:
         numel *= d
     s = torch.sin(torch.arange(numel, dtype=torch.float64) * 1.618033988749895 + phase)
+    if pattern == "scrambled":
+        s = torch.sin(s * 43758.5453)
     if name.endswith("running_var"):
         v = 1.0 + 0.25 * s
     elif name.endswith("running_mean"):
@@ -142,8 +147,11 @@ TARGETS = [
 ]
 
 
-def objective_goldens(model, samples, args, tokenizer):
-    """Matches, loss terms, gradients and a 20-step loss curve of the reference's objective."""
+def objective_goldens(model, samples, args, tokenizer, dtype=torch.float32):
+    """Matches, loss terms, gradients and a 20-step loss curve of the reference's objective.
+
+    `dtype` float64 (with the model and images in float64) gives the objective without float32
+    rounding, against which the rounding error of a float32 run is measured."""
     from datasets.coco import create_positive_map
     from models.mdetr import SetCriterion
     from models.matcher import build_matcher
@@ -162,6 +170,7 @@ def objective_goldens(model, samples, args, tokenizer):
             boxes = torch.tensor(t["boxes_rel"], dtype=torch.float32)
         tokenized = tokenizer(caption, return_tensors="pt")
         pmap = create_positive_map(tokenized, t["spans"])
+        boxes, pmap = boxes.to(dtype), pmap.to(dtype)
         targets.append({"boxes": boxes, "labels": torch.zeros(len(boxes), dtype=torch.int64),
                         "tokens_positive": t["spans"]})
         maps.append(pmap)
@@ -235,15 +244,42 @@ def objective_goldens(model, samples, args, tokenizer):
     return g
 
 
-def build_reference_model(reference, cfg):
-    """The reference's MDETR for `cfg` with synthetic weights, in eval mode.
+def objective_spread(g, opts, cfg, samples, NestedTensor):
+    """How far the reference's float32 objective moves by rounding alone, measured twice: against
+    the same reference in float64 (spread.float64.*) and against itself at 1 intra-op thread, which
+    sums in another order (spread.threads.*). Per gradient the largest absolute difference; per
+    gradient statistic and per loss-curve step the absolute difference. The assignments must be
+    the same in every run (else the comparison is meaningless)."""
+    runs = {}
+    model, args, tokenizer, _, _ = build_reference_model(opts.reference, cfg, opts.weights)
+    model = model.double()
+    runs["float64"] = objective_goldens(model, NestedTensor(samples.tensors.double(), samples.mask), args, tokenizer,
+                                        torch.float64)
+    torch.set_num_threads(1)
+    model, args, tokenizer, _, _ = build_reference_model(opts.reference, cfg, opts.weights)
+    runs["threads"] = objective_goldens(model, samples, args, tokenizer)
+    torch.set_num_threads(max(1, opts.threads))
+    spread = {}
+    for run, other in runs.items():
+        for k, v in other.items():
+            if k.startswith("match.") and not torch.equal(v, g[k]):
+                raise SystemExit(f"{k}: the reference assigns differently in its {run} run")
+            if k.startswith("grad."):
+                spread[f"spread.{run}.{k}"] = (v.double() - g[k].double()).abs().max().reshape(1)
+            elif k.startswith("gradstat.") or k == "train.loss":
+                spread[f"spread.{run}.{k}"] = (v.double() - g[k].double()).abs()
+    return spread
+
+
+def build_reference_model(reference, cfg, pattern="sine"):
+    """The reference's MDETR for `cfg` with synthetic weights of `pattern`, in eval mode.
 
     Returns (model, args, tokenizer, NestedTensor class, reference main module)."""
-    built = build_reference_training(reference, cfg)
+    built = build_reference_training(reference, cfg, pattern=pattern)
     return built["model"], built["args"], built["tokenizer"], built["NestedTensor"], built["main"]
 
 
-def build_reference_training(reference, cfg, overrides=None):
+def build_reference_training(reference, cfg, overrides=None, pattern="sine"):
     """build_reference_model plus what the reference's build_model returns for training.
 
     `overrides` sets reference arguments (main.py's names, e.g. {"dropout": 0.0}) before the model
@@ -273,7 +309,7 @@ def build_reference_training(reference, cfg, overrides=None):
         for arch in ("resnet18", "resnet34", "resnet50", "resnet101"):
             original = getattr(torchvision.models, arch)
             setattr(torchvision.models, arch,
-                    lambda *a, _f=original, pretrained=False, **kw: _f(*a, weights=None, **kw))
+                    lambda *a, _f=original, pretrained=False, **kw: _f(*a, **{**kw, "weights": None}))
         # Same for timm (TimmBackbone asks for the Noisy-Student weights).
         import models.backbone as ref_backbone
         real_create = ref_backbone.create_model
@@ -285,7 +321,7 @@ def build_reference_training(reference, cfg, overrides=None):
     with torch.no_grad():
         for name, t in state.items():
             if t.is_floating_point():
-                t.copy_(synthetic_tensor(name, list(t.shape)))
+                t.copy_(synthetic_tensor(name, list(t.shape), pattern))
     model.eval()
 
     return dict(model=model, criterion=criterion, contrastive_criterion=contrastive_criterion,
@@ -301,10 +337,19 @@ def main():
     ap.add_argument("--checkpoint", help="also write the weights as a reference-format .pth checkpoint")
     ap.add_argument("--objective", action="store_true",
                     help="also record the training objective: matches, every loss term, gradients, 20 steps")
+    ap.add_argument("--weights", default="sine", choices=["sine", "scrambled"],
+                    help="synthetic weight pattern (model/nn/synthetic_weights.h); the full-size objective "
+                         "goldens use scrambled")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                    help="intra-op threads (default: every core)")
+    ap.add_argument("--spread", action="store_true",
+                    help="with --objective: run the objective again in float64 and at 1 thread, and record "
+                         "how far rounding alone moves the reference (spread.*), against which a deep model's "
+                         "gradients and loss curve are compared")
     opts = ap.parse_args()
     cfg = CONFIGS[opts.config]
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
-    model, args, tokenizer, NestedTensor, reference_main = build_reference_model(opts.reference, cfg)
+    torch.set_num_threads(max(1, opts.threads))
+    model, args, tokenizer, NestedTensor, reference_main = build_reference_model(opts.reference, cfg, opts.weights)
 
     images = load_images(cfg)
     samples = NestedTensor.from_tensor_list(images)
@@ -333,6 +378,9 @@ def main():
         g[f"aux.{i}.proj_queries"] = aux["proj_queries"]
     if opts.objective:
         g.update(objective_goldens(model, samples, args, tokenizer))
+        if opts.spread:
+            g.update(objective_spread(g, opts, cfg, samples, NestedTensor))
+    g["weights.scrambled"] = torch.tensor([1 if opts.weights == "scrambled" else 0])
     g = {k: v.contiguous() for k, v in g.items()}
     os.makedirs(os.path.dirname(os.path.abspath(opts.out)), exist_ok=True)
     torch.save(g, opts.out)
