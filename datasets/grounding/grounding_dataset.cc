@@ -89,7 +89,8 @@ Result<Sample> GroundingDataset::Get(int64_t index, std::mt19937_64& rng) const 
   }
 
   auto y = options_.train ? TrainTransform(x, options_.transforms, rng) : EvalTransform(x, options_.transforms);
-  s.image = NormalizedFloatChw(y.image);
+  // A transform that keeps the size returns the view of `decoded`, which dies with this call.
+  s.pixels = y.image.data_ptr() == decoded->data() ? y.image.clone() : y.image.contiguous();
   s.boxes = NormalizedCxcywh(y.boxes, y.image.size(0), y.image.size(1));
   s.tokens_positive = y.spans;
   if (y.masks.defined()) s.masks = y.masks;

@@ -23,7 +23,9 @@ namespace mdetr::grounding {
 struct Sample {
   int64_t index = 0;      // position in the dataset
   int64_t image_id = 0;
-  torch::Tensor image;    // [3,H,W] normalised
+  // [H,W,3] uint8: the image after the transforms, before normalisation. It stays 8-bit until
+  // Collate normalises it into the padded batch (one pass, a quarter of the memory while queued).
+  torch::Tensor pixels;
   std::string caption;
   text::Encoding encoding;
   torch::Tensor boxes;    // [n,4] cx,cy,w,h normalised by (W,H) after the transform
@@ -39,6 +41,12 @@ struct Sample {
   torch::Tensor masks;    // [n,H,W] bool, transformed with the boxes (segmentation)
   torch::Tensor isfinal;  // [n] float (CLEVR-Ref+)
   QaLabel answer;         // the question's answer (GQA, CLEVR)
+
+  int64_t height() const { return pixels.size(0); }  // of the transformed image
+  int64_t width() const { return pixels.size(1); }
+  // [3,H,W] float, ImageNet-normalised: what the model sees of this sample (and what Collate
+  // writes into the batch).
+  torch::Tensor Image() const { return NormalizedFloatChw(pixels); }
 };
 
 struct DatasetOptions {

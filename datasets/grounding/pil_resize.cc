@@ -1,7 +1,10 @@
 #include "datasets/grounding/pil_resize.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace mdetr::grounding {
@@ -120,6 +123,57 @@ void Horizontal3Taps2(const uint8_t* in, int64_t width, int64_t row0, int64_t ro
   Horizontal3Taps<2>(in, width, row0, rows, c, out_width, out);
 }
 
+// Two taps, 3 channels, by hand in AVX2: the commonest case (every enlargement) and a quarter of a
+// training sample's cost. The compiler cannot vectorise it (each output reads its own window), so
+// each output pixel's window, six bytes, is widened to int32 lanes at once, multiplied by
+// (k0,k0,k0,k1,k1,k1,0,0), and the two halves summed. Integer arithmetic as in the scalar loop, so
+// the bytes are identical; the saturating packs are Clip8's clamp.
+__attribute__((target("avx2"))) void Horizontal3Taps2Avx2(const uint8_t* in, int64_t width, int64_t row0,
+                                                          int64_t rows, const Coefficients& c, int64_t out_width,
+                                                          uint8_t* out) {
+  const int64_t row_bytes = width * 3;
+  // Each output loads 8 bytes and stores 4: the outputs whose load would pass the row's end, and
+  // the row's last output (its store would), go through the scalar loop.
+  int64_t vector_end = out_width - 1;
+  while (vector_end > 0 && c.first[static_cast<size_t>(vector_end - 1)] * 3 + 8 > row_bytes) --vector_end;
+  std::vector<int32_t> lane_weights(static_cast<size_t>(std::max<int64_t>(vector_end, 0)) * 8);
+  for (int64_t xx = 0; xx < vector_end; ++xx) {
+    const int32_t k0 = c.weights[static_cast<size_t>(2 * xx)], k1 = c.weights[static_cast<size_t>(2 * xx + 1)];
+    const int32_t w[8] = {k0, k0, k0, k1, k1, k1, 0, 0};
+    std::copy(w, w + 8, &lane_weights[static_cast<size_t>(8 * xx)]);
+  }
+  const __m256i half = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
+  const __m256i second_pixel = _mm256_setr_epi32(3, 4, 5, 7, 7, 7, 7, 7);
+  const int32_t scalar_half = 1 << (kPrecisionBits - 1);
+  for (int64_t y = 0; y < rows; ++y) {
+    const uint8_t* src = in + (row0 + y) * row_bytes;
+    uint8_t* dst = out + y * out_width * 3;
+    for (int64_t xx = 0; xx < vector_end; ++xx) {
+      const uint8_t* p = src + c.first[static_cast<size_t>(xx)] * 3;
+      const __m256i pixels = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&lane_weights[static_cast<size_t>(8 * xx)]));
+      const __m256i products = _mm256_mullo_epi32(pixels, w);
+      __m256i sum = _mm256_add_epi32(products, _mm256_permutevar8x32_epi32(products, second_pixel));
+      sum = _mm256_srai_epi32(_mm256_add_epi32(sum, half), kPrecisionBits);
+      const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(sum), _mm256_castsi256_si128(sum));
+      const int32_t bytes = _mm_cvtsi128_si32(_mm_packus_epi16(words, words));
+      std::memcpy(dst + 3 * xx, &bytes, 4);  // the 4th byte is overwritten by the next output
+    }
+    for (int64_t xx = std::max<int64_t>(vector_end, 0); xx < out_width; ++xx) {
+      const int32_t* k = &c.weights[static_cast<size_t>(2 * xx)];
+      const uint8_t* p = src + c.first[static_cast<size_t>(xx)] * 3;
+      for (int ch = 0; ch < 3; ++ch) {
+        dst[3 * xx + ch] = Clip8(scalar_half + static_cast<int32_t>(p[ch]) * k[0] + static_cast<int32_t>(p[3 + ch]) * k[1]);
+      }
+    }
+  }
+}
+
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
 MDETR_RESAMPLE_CLONES
 void Horizontal3Taps4(const uint8_t* in, int64_t width, int64_t row0, int64_t rows, const Coefficients& c,
                       int64_t out_width, uint8_t* out) {
@@ -163,7 +217,10 @@ void Horizontal3(const uint8_t* in, int64_t width, int64_t row0, int64_t rows, c
 
 void Horizontal(const uint8_t* in, int64_t width, int64_t channels, int64_t row0, int64_t rows,
                 const Coefficients& c, int64_t out_width, uint8_t* out) {
-  if (channels == 3 && c.fixed && c.ksize == 2) return Horizontal3Taps2(in, width, row0, rows, c, out_width, out);
+  if (channels == 3 && c.fixed && c.ksize == 2) {
+    if (HasAvx2()) return Horizontal3Taps2Avx2(in, width, row0, rows, c, out_width, out);
+    return Horizontal3Taps2(in, width, row0, rows, c, out_width, out);
+  }
   if (channels == 3 && c.fixed && c.ksize == 4) return Horizontal3Taps4(in, width, row0, rows, c, out_width, out);
   if (channels == 3 && c.fixed && c.ksize == 3) return Horizontal3Taps3(in, width, row0, rows, c, out_width, out);
   if (channels == 3 && c.fixed && c.ksize == 5) return Horizontal3Taps5(in, width, row0, rows, c, out_width, out);

@@ -210,24 +210,56 @@ torch::Tensor Normalize(const torch::Tensor& image) {
   return (image - mean) / std;
 }
 
+namespace {
+
+// The 256 possible normalised values per channel, computed with torch's float operations.
+struct NormalizationTable {
+  float value[3][256];
+  NormalizationTable() {
+    static constexpr float kMean[3] = {0.485f, 0.456f, 0.406f};
+    static constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
+    for (int ch = 0; ch < 3; ++ch) {
+      for (int v = 0; v < 256; ++v) value[ch][v] = (static_cast<float>(v) / 255.0f - kMean[ch]) / kStd[ch];
+    }
+  }
+};
+
+const NormalizationTable& Table() {
+  static const NormalizationTable table;
+  return table;
+}
+
+}  // namespace
+
+void NormalizeRgbPadded(const uint8_t* rgb, int64_t h, int64_t w, float* out, int64_t out_h, int64_t out_w) {
+  const auto& t = Table().value;
+  const int64_t plane = out_h * out_w;
+  for (int64_t y = 0; y < out_h; ++y) {
+    float* r = out + y * out_w;
+    float* g = r + plane;
+    float* b = g + plane;
+    int64_t x = 0;
+    if (y < h) {
+      const uint8_t* in = rgb + y * w * 3;
+      for (; x < w; ++x, in += 3) {
+        r[x] = t[0][in[0]];
+        g[x] = t[1][in[1]];
+        b[x] = t[2][in[2]];
+      }
+    }
+    const size_t tail = static_cast<size_t>(out_w - x) * sizeof(float);
+    std::memset(r + x, 0, tail);
+    std::memset(g + x, 0, tail);
+    std::memset(b + x, 0, tail);
+  }
+}
+
 torch::Tensor NormalizedFloatChw(const torch::Tensor& image_hwc) {
-  static constexpr float kMean[3] = {0.485f, 0.456f, 0.406f};
-  static constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
   if (image_hwc.size(2) != 3) return Normalize(ToFloatChw(image_hwc));
   const auto src = image_hwc.contiguous();
-  const int64_t h = src.size(0), w = src.size(1), channels = 3;
-  auto out = torch::empty({channels, h, w}, torch::kFloat32);
-  const uint8_t* in = src.data_ptr<uint8_t>();
-  float* o = out.data_ptr<float>();
-  // The 256 possible values per channel, computed as torch computes them.
-  float table[3][256];
-  for (int64_t ch = 0; ch < channels; ++ch) {
-    for (int v = 0; v < 256; ++v) table[ch][v] = (static_cast<float>(v) / 255.0f - kMean[ch]) / kStd[ch];
-  }
-  const int64_t plane = h * w;
-  for (int64_t i = 0; i < plane; ++i) {
-    for (int64_t ch = 0; ch < channels; ++ch) o[ch * plane + i] = table[ch][in[i * channels + ch]];
-  }
+  const int64_t h = src.size(0), w = src.size(1);
+  auto out = torch::empty({3, h, w}, torch::kFloat32);
+  NormalizeRgbPadded(src.data_ptr<uint8_t>(), h, w, out.data_ptr<float>(), h, w);
   return out;
 }
 

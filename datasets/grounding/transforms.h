@@ -110,8 +110,12 @@ torch::Tensor ToFloatChw(const torch::Tensor& image_hwc);
 // ImageNet normalisation of a [3,H,W] image in [0,1].
 torch::Tensor Normalize(const torch::Tensor& image);
 // Normalize(ToFloatChw(image_hwc)) in one pass over the pixels, with the same float operations
-// (x / 255, then (x - mean) / std) and no intermediate tensors: the loader's hot path.
+// (x / 255, then (x - mean) / std) and no intermediate tensors.
 torch::Tensor NormalizedFloatChw(const torch::Tensor& image_hwc);
+// The same values for an 8-bit RGB image (h x w, interleaved), written into three float planes of
+// out_h x out_w (at least h x w) at `out`: the image in the top-left corner, zeros elsewhere. This is
+// how Collate builds a padded batch straight from the 8-bit pixels, in one pass.
+void NormalizeRgbPadded(const uint8_t* rgb, int64_t h, int64_t w, float* out, int64_t out_h, int64_t out_w);
 // xyxy pixels -> cx,cy,w,h divided by (w,h) of the image.
 torch::Tensor NormalizedCxcywh(const torch::Tensor& boxes_xyxy, int64_t height, int64_t width);
 

@@ -32,9 +32,10 @@ TEST(RealDatasetTest, EvalSamplesAreTheReferenceEvalTransform) {
     SCOPED_TRACE(file);
     for (const auto& c : goldens["cases"]) {
       if (c["train"].get<bool>() || c["image"].get<std::string>() != file) continue;
-      ASSERT_EQ(s->image.size(1), c["height"].get<int64_t>());
-      ASSERT_EQ(s->image.size(2), c["width"].get<int64_t>());
-      const auto acc = s->image.accessor<float, 3>();
+      ASSERT_EQ(s->height(), c["height"].get<int64_t>());
+      ASSERT_EQ(s->width(), c["width"].get<int64_t>());
+      const auto image = s->Image();
+      const auto acc = image.accessor<float, 3>();
       for (size_t k = 0; k < c["positions"].size(); ++k) {
         const auto& p = c["positions"][k];
         EXPECT_NEAR(acc[p[0].get<int64_t>()][p[1].get<int64_t>()][p[2].get<int64_t>()], c["values"][k].get<double>(),
@@ -98,7 +99,7 @@ TEST(LoaderDeviceTest, CpuBatchesArePlainCpuTensorsAsCollated) {
     }
     // Each image in its top-left corner, zeros and a true mask on the padding.
     for (size_t j = 0; j < samples.size(); ++j) {
-      const auto& img = samples[j].image;
+      const auto img = samples[j].Image();
       const int64_t h = img.size(1), w = img.size(2), k = static_cast<int64_t>(j);
       const auto padded = cpu[i].images[k];
       EXPECT_TRUE(torch::equal(padded.narrow(1, 0, h).narrow(2, 0, w), img));

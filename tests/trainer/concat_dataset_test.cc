@@ -65,7 +65,7 @@ TEST_F(ConcatDatasetTest, IndicesRunThroughThePartsInOrder) {
     EXPECT_EQ(ours->index, i);
     EXPECT_EQ(ours->image_id, direct->image_id);
     EXPECT_EQ(ours->caption, direct->caption);
-    EXPECT_TRUE(ours->image.equal(direct->image));
+    EXPECT_TRUE(ours->pixels.equal(direct->pixels));
   }
   EXPECT_FALSE(both.Get(both.size(), rng).ok());
   EXPECT_FALSE(both.Get(-1, rng).ok());

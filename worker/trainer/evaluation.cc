@@ -178,7 +178,7 @@ class PhraseCutEvaluation : public TaskEvaluation {
     if (masks_) {
       std::vector<inference::ImageSize> input, output;
       for (const auto& s : batch.samples) {
-        input.push_back({s.image.size(1), s.image.size(2)});
+        input.push_back({s.height(), s.width()});
         output.push_back({s.orig_height, s.orig_width});
       }
       MDETR_ASSIGN_OR_RETURN(masks, inference::PostprocessMasks(out.pred_masks, input, output));
