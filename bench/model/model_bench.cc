@@ -2,7 +2,13 @@
 // same synthetic weights, same inputs and thread count), printed side by side in one run.
 //
 //   model_bench [--config tiny|r101] [--height H --width W] [--batch B] [--iters N] [--threads T]
+//               [--forward-only 1] [--checkpoint PTH]
 //               [--reference PATH]
+//
+// --checkpoint also times loading a reference-format .pth of this architecture into the built
+// model: ours maps the file and copies the tensors in (model/io, LoadStateDict); the reference's
+// main.py does torch.load + load_state_dict. Write one with
+//   tools/parity/model/make_goldens.py --config r101 --checkpoint FILE ...
 //
 // The reference runs under $MDETR_BENCH_PYTHON, else the project's .venv python, and needs a
 // checkout of github ashkamath/mdetr (--reference, or $MDETR_REFERENCE); without one the bench
@@ -23,7 +29,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/config/experiment.h"
+#include "model/io/load_weights.h"
 #include "model/nn/mdetr.h"
+#include "model/nn/state_dict.h"
 #include "model/nn/synthetic_weights.h"
 #include "model/text/roberta_tokenizer.h"
 
@@ -34,6 +42,8 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   std::string config = "tiny";
   int height = 0, width = 0, batch = 2, iters = 10, threads = 2;
+  bool forward_only = false;  // no training step (a full-size batch of 4 trains in more memory than a small machine has)
+  std::string checkpoint;     // also time loading this .pth into the model
   std::string reference;
 };
 
@@ -61,7 +71,9 @@ nlohmann::json RunReference(const Options& o) {
   const std::string cmd = Python() + " " + MDETR_REFERENCE_SCRIPT + " --reference " + o.reference + " --config " +
                           o.config + " --height " + std::to_string(o.height) + " --width " + std::to_string(o.width) +
                           " --batch " + std::to_string(o.batch) + " --iters " + std::to_string(o.iters) +
-                          " --threads " + std::to_string(o.threads) + " 2>/dev/null";
+                          " --threads " + std::to_string(o.threads) + (o.forward_only ? " --forward-only" : "") +
+                          (o.checkpoint.empty() ? "" : " --checkpoint " + o.checkpoint) +
+                          " 2>/dev/null";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return {{"error", "cannot start " + Python()}};
   std::string out;
@@ -89,6 +101,8 @@ int main(int argc, char** argv) {
     else if (k == "--iters") o.iters = std::stoi(v);
     else if (k == "--threads") o.threads = std::stoi(v);
     else if (k == "--reference") o.reference = v;
+    else if (k == "--forward-only") o.forward_only = v != "0";
+    else if (k == "--checkpoint") o.checkpoint = v;
     else {
       std::cerr << "unknown option " << k << "\n";
       return 2;
@@ -117,6 +131,26 @@ int main(int argc, char** argv) {
   mdetr::model::FillSyntheticWeights(*model);
   model->eval();
 
+  std::vector<double> load_ms;
+  for (int i = 0; !o.checkpoint.empty() && i <= o.iters; ++i) {  // the first load warms the page cache
+    const auto t0 = Clock::now();
+    auto weights = mdetr::io::LoadWeights(o.checkpoint);
+    if (!weights.ok()) {
+      std::cerr << weights.status().ToString() << "\n";
+      return 1;
+    }
+    // Tensors viewing the mapped file, as the trainer and predict build them.
+    auto holder = std::make_shared<mdetr::io::LoadedWeights>(std::move(weights).value());
+    mdetr::model::StateDict tensors;
+    for (const auto& [name, view] : holder->tensors) tensors[name] = mdetr::model::TensorFromView(view, holder);
+    auto report = mdetr::model::LoadStateDict(*model, tensors);
+    if (!report.ok()) {
+      std::cerr << o.checkpoint << ": " << report.status().ToString() << "\n";
+      return 1;
+    }
+    if (i > 0) load_ms.push_back(Ms(t0, Clock::now()));
+  }
+
   torch::manual_seed(0);
   mdetr::model::NestedTensor images{torch::randn({o.batch, 3, o.height, o.width}),
                                     torch::zeros({o.batch, o.height, o.width}, torch::kBool)};
@@ -144,7 +178,7 @@ int main(int argc, char** argv) {
     if (p.requires_grad()) params.push_back(p);
   }
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(1e-5).weight_decay(1e-4));
-  for (int i = 0; i <= o.iters; ++i) {
+  for (int i = 0; i <= (o.forward_only ? -1 : o.iters); ++i) {
     const auto t0 = Clock::now();
     auto out = model->forward(images, text_batch());
     auto loss = out.logits().logsumexp(-1).mean() + out.boxes().mean() + out.proj_queries[-1].mean();
@@ -170,8 +204,9 @@ int main(int argc, char** argv) {
     std::snprintf(mine, sizeof mine, "%.1f / %.1f", Percentile(ours, 0.5), Percentile(ours, 0.9));
     std::printf("%-26s %18s %18s %9s\n", name, mine, theirs, speedup);
   };
+  if (!o.checkpoint.empty()) row("load .pth into the model", load_ms, "load_ms");
   row("inference forward", forward_ms, "forward_ms");
-  row("train step (fwd+bwd+AdamW)", train_ms, "train_step_ms");
+  if (!o.forward_only) row("train step (fwd+bwd+AdamW)", train_ms, "train_step_ms");
   if (ref.contains("error")) std::printf("reference not run: %s\n", ref["error"].get<std::string>().c_str());
   return 0;
 }

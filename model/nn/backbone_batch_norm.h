@@ -10,12 +10,19 @@
 
 #include <torch/torch.h>
 
+#include <utility>
+
 namespace mdetr::model {
 
 class BackboneBatchNorm2dImpl : public torch::nn::Module {
  public:
   explicit BackboneBatchNorm2dImpl(int64_t num_features, bool batch_statistics = false);
   torch::Tensor forward(const torch::Tensor& x);
+  // True when it computes the frozen affine map x * scale + shift (always, except in training with
+  // batch statistics).
+  bool Frozen() const { return !(batch_statistics_ && is_training()); }
+  // That map's per-channel scale and shift, [C] each.
+  std::pair<torch::Tensor, torch::Tensor> ScaleShift() const;
 
   torch::Tensor weight, bias, running_mean, running_var;
 

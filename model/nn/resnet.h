@@ -6,10 +6,13 @@
 
 #include <torch/torch.h>
 
+#include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "model/nn/backbone_batch_norm.h"
+#include "model/nn/conv_norm_folding.h"
 
 namespace mdetr::model {
 
@@ -25,6 +28,8 @@ class ResNetBlockImpl : public torch::nn::Module {
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
   BackboneBatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
   torch::nn::Sequential downsample_{nullptr};
+  // conv1+bn1, conv2+bn2, conv3+bn3, downsample.0+downsample.1
+  std::array<std::shared_ptr<ConvNormFolding>, 4> folded_;
 };
 TORCH_MODULE(ResNetBlock);
 
@@ -47,6 +52,7 @@ class ResNetImpl : public torch::nn::Module {
  private:
   torch::nn::Conv2d conv1_{nullptr};
   BackboneBatchNorm2d bn1_{nullptr};
+  std::shared_ptr<ConvNormFolding> stem_folded_ = std::make_shared<ConvNormFolding>();
   std::vector<torch::nn::Sequential> layers_;
   std::vector<int64_t> channels_;
 };
