@@ -4,16 +4,18 @@ namespace mdetr::model {
 namespace {
 
 // What the cached folding was computed from: each tensor's storage and in-place version.
-bool SameSource(const torch::Tensor& t, int64_t version_hint, const void* data_hint) {
-  return t.data_ptr() == data_hint && t._version() == version_hint;
+bool SameSource(const torch::Tensor& t, int64_t version, const void* data) {
+  return t.data_ptr() == data && t._version() == version;
 }
 
 }  // namespace
 
 torch::Tensor ConvNormFolding::operator()(torch::nn::Conv2dImpl& conv, BackboneBatchNorm2dImpl& norm,
                                           const torch::Tensor& x) {
+  // Folded only where torch::conv2d computes what the module does: zero padding given as sizes.
   if (torch::GradMode::is_enabled() || !norm.Frozen() || conv.options.groups() != 1 ||
-      !std::holds_alternative<torch::ExpandingArray<2>>(conv.options.padding())) {
+      !std::holds_alternative<torch::ExpandingArray<2>>(conv.options.padding()) ||
+      !std::holds_alternative<torch::enumtype::kZeros>(conv.options.padding_mode())) {
     return norm.forward(conv.forward(x));
   }
   torch::Tensor weight, bias;
