@@ -1,6 +1,7 @@
 #include "datasets/grounding/collate.h"
 
 namespace mdetr::grounding {
+
 Batch Collate(std::vector<Sample> samples, int64_t pad_id, bool pin_memory) {
   Batch b;
   const int64_t n = static_cast<int64_t>(samples.size());
@@ -21,6 +22,9 @@ Batch Collate(std::vector<Sample> samples, int64_t pad_id, bool pin_memory) {
   for (int64_t i = 0; i < n; ++i) {
     const auto& s = samples[static_cast<size_t>(i)];
     const int64_t h = s.height(), w = s.width(), t = s.encoding.size();
+    TORCH_CHECK(s.pixels.scalar_type() == torch::kUInt8 && s.pixels.dim() == 3 && s.pixels.size(2) == 3 &&
+                    s.pixels.is_contiguous(),
+                "Collate: sample ", s.index, " needs contiguous 8-bit RGB pixels [H,W,3], got ", s.pixels.sizes());
     NormalizeRgbPadded(s.pixels.data_ptr<uint8_t>(), h, w, b.images[i].data_ptr<float>(), max_h, max_w);
     b.mask[i].narrow(0, 0, h).narrow(1, 0, w).fill_(false);
     b.input_ids[i].narrow(0, 0, t).copy_(torch::tensor(s.encoding.ids, torch::kInt64));
