@@ -16,6 +16,7 @@
 #include "model/objective/qa_losses.h"
 #include "model/objective/set_criterion.h"
 #include "worker/trainer/checkpoint.h"
+#include "worker/trainer/determinism.h"
 #include "worker/trainer/device_memory.h"
 #include "worker/trainer/evaluation.h"
 #include "worker/trainer/event_log.h"
@@ -114,6 +115,7 @@ Status Task::Setup() {
     if (!torch::cuda::is_available()) return FailedPreconditionError("run.device is cuda but no GPU is visible");
     device_ = torch::Device(torch::kCUDA, 0);
   }
+  ApplyDeterminism(device_, run.deterministic);
   if (run.threads > 0) torch::set_num_threads(run.threads);
   torch::manual_seed(static_cast<uint64_t>(run.seed + o_.rendezvous.rank));
 
