@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/eval/coco_polygon.h"
+#include "datasets/eval/rle_counts.h"
 #include "tests/support/test_paths.h"
 
 namespace mdetr::eval {
@@ -25,40 +26,17 @@ json Goldens() {
   return json::parse(in);
 }
 
-// COCO's compressed counts: per count, 5-bit groups, least significant first, as characters from
-// '0'; 0x20 marks a following group and 0x10 in the last group the sign. From the third count on,
-// a count is stored as its difference to the count two before.
-std::vector<uint32_t> DecodeCounts(const std::string& s) {
-  std::vector<uint32_t> counts;
-  size_t p = 0;
-  while (p < s.size()) {
-    int64_t value = 0;
-    int shift = 0;
-    bool more = true;
-    while (more && p < s.size()) {
-      const int c = s[p++] - '0';
-      value |= static_cast<int64_t>(c & 0x1f) << shift;
-      shift += 5;
-      more = (c & 0x20) != 0;
-      if (!more && (c & 0x10) != 0) value -= int64_t{1} << shift;
-    }
-    if (counts.size() > 2) value += counts[counts.size() - 2];
-    counts.push_back(static_cast<uint32_t>(value));
-  }
-  return counts;
+std::vector<uint32_t> Counts(const json& rle_string) {
+  auto runs = RleCountsFromString(rle_string.get<std::string>());
+  EXPECT_TRUE(runs.ok()) << runs.status();
+  return runs.ok() ? *runs : std::vector<uint32_t>{};
 }
 
-// Column-major runs (first run zeros) into a row-major mask.
 BinaryMask MaskFromCounts(const std::vector<uint32_t>& counts, int height, int width) {
   BinaryMask m(width, height);
-  int64_t at = 0;
-  for (size_t r = 0; r < counts.size(); ++r) {
-    for (int64_t k = at; k < at + counts[r] && k < int64_t{height} * width; ++k) {
-      if (r % 2 == 1) m.pixels[static_cast<size_t>((k % height) * width + k / height)] = 1;
-    }
-    at += counts[r];
-  }
-  EXPECT_EQ(at, int64_t{height} * width);
+  auto pixels = MaskFromRleCounts(counts, height, width);
+  EXPECT_TRUE(pixels.ok()) << pixels.status();
+  if (pixels.ok()) m.pixels = *pixels;
   return m;
 }
 
@@ -68,40 +46,43 @@ int64_t Differing(const BinaryMask& a, const BinaryMask& b) {
   return n;
 }
 
-TEST(CocoPolygonTest, RunLengthsAreThoseOfPycocotools) {
-  const json g = Goldens();
-  ASSERT_GE(g["cases"].size(), 300u);
+// Calls fn(height, width, polygon, pycocotools' runs) for every single polygon of the goldens.
+template <typename Fn>
+int ForEachGoldenPolygon(const json& g, Fn fn) {
   int polygons = 0;
   for (const auto& c : g["cases"]) {
     SCOPED_TRACE(c["name"].get<std::string>());
     const int h = c["height"], w = c["width"];
     for (size_t p = 0; p < c["polygons"].size(); ++p) {
-      const auto xy = c["polygons"][p].get<std::vector<double>>();
-      const CocoRle got = CocoPolygonToRle(xy.data(), xy.size(), h, w);
-      EXPECT_EQ(got.height, h);
-      EXPECT_EQ(got.width, w);
-      EXPECT_EQ(got.counts, DecodeCounts(c["rles"][p].get<std::string>())) << "polygon " << p;
+      SCOPED_TRACE("polygon " + std::to_string(p));
+      fn(h, w, c["polygons"][p].get<std::vector<double>>(), Counts(c["rles"][p]));
       ++polygons;
     }
   }
+  return polygons;
+}
+
+TEST(CocoPolygonTest, RunLengthsAreThoseOfPycocotools) {
+  const json g = Goldens();
+  ASSERT_GE(g["cases"].size(), 300u);
+  const int polygons = ForEachGoldenPolygon(g, [](int h, int w, const std::vector<double>& xy,
+                                                  const std::vector<uint32_t>& want) {
+    const CocoRle got = CocoPolygonToRle(xy.data(), xy.size(), h, w);
+    EXPECT_EQ(got.height, h);
+    EXPECT_EQ(got.width, w);
+    EXPECT_EQ(got.counts, want);
+  });
   EXPECT_GE(polygons, 450);
 }
 
 TEST(CocoPolygonTest, FilledMasksAreThoseOfPycocotools) {
-  const json g = Goldens();
   int64_t filled = 0;
-  for (const auto& c : g["cases"]) {
-    SCOPED_TRACE(c["name"].get<std::string>());
-    const int h = c["height"], w = c["width"];
-    for (size_t p = 0; p < c["polygons"].size(); ++p) {
-      const auto xy = c["polygons"][p].get<std::vector<double>>();
-      BinaryMask got(w, h);
-      RasterizePolygonCoco(xy.data(), xy.size(), &got);
-      const BinaryMask want = MaskFromCounts(DecodeCounts(c["rles"][p].get<std::string>()), h, w);
-      EXPECT_EQ(Differing(got, want), 0) << "polygon " << p;
-      filled += got.count();
-    }
-  }
+  ForEachGoldenPolygon(Goldens(), [&](int h, int w, const std::vector<double>& xy, const std::vector<uint32_t>& want) {
+    BinaryMask got(w, h);
+    RasterizePolygonCoco(xy.data(), xy.size(), &got);
+    EXPECT_EQ(Differing(got, MaskFromCounts(want, h, w)), 0);
+    filled += got.count();
+  });
   EXPECT_GT(filled, 0);
 }
 
@@ -122,7 +103,7 @@ TEST(CocoPolygonTest, SeveralPolygonsFillTheirUnion) {
       separate += alone.count();
       RasterizePolygonCoco(xy.data(), xy.size(), &got);
     }
-    const BinaryMask want = MaskFromCounts(DecodeCounts(c["union"].get<std::string>()), h, w);
+    const BinaryMask want = MaskFromCounts(Counts(c["union"]), h, w);
     EXPECT_EQ(Differing(got, want), 0);
     EXPECT_LE(got.count(), separate);
     if (c["polygons"].size() > 1) ++several;

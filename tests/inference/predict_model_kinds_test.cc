@@ -28,6 +28,7 @@
 #include "tests/support/subprocess.h"
 #include "tests/support/test_paths.h"
 #include "worker/inference/checkpoint_model.h"
+#include "datasets/eval/rle_counts.h"
 #include "worker/inference/mask_rle.h"
 #if MDETR_TEST_HAS_TRAINER
 #include "worker/trainer/checkpoint.h"
@@ -203,7 +204,7 @@ TEST(MaskRleTest, EncodesAsPycocotools) {
   auto back = inference::DecodeMaskRle(e);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, std::vector<uint8_t>(first_set, first_set + 6));
-  auto runs = inference::RleCountsFromString(e.counts);
+  auto runs = eval::RleCountsFromString(e.counts);
   ASSERT_TRUE(runs.ok());
   EXPECT_EQ(*runs, (std::vector<uint32_t>{0, 2, 1, 1, 1, 1}));
   EXPECT_FALSE(inference::DecodeMaskRle({2, 2, e.counts}).ok());  // runs cover 6 pixels, not 4

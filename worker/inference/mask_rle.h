@@ -22,10 +22,8 @@ struct CocoRle {
 // `mask`: height * width bytes in row-major order, non-zero = inside.
 CocoRle EncodeMaskRle(const uint8_t* mask, int height, int width);
 
-// The run lengths a counts string holds (pycocotools' rleFrString).
-Result<std::vector<uint32_t>> RleCountsFromString(const std::string& counts);
-
-// Back to a row-major height * width mask (0/1); fails when the runs do not cover it exactly.
+// Back to a row-major height * width mask (0/1) (datasets/eval/rle_counts.h); fails when the runs
+// do not cover it exactly.
 Result<std::vector<uint8_t>> DecodeMaskRle(const CocoRle& rle);
 
 }  // namespace mdetr::inference
