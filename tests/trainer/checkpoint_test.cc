@@ -1,7 +1,11 @@
 #include "worker/trainer/checkpoint.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -37,6 +41,28 @@ TEST(CheckpointTest, RoundTripsEveryField) {
   EXPECT_EQ(st->config_yaml, "run: {seed: 1}");
   EXPECT_DOUBLE_EQ(st->metrics.at("R@1"), 0.25);
   EXPECT_TRUE(st->rng_state.equal(at::detail::getDefaultCPUGenerator().get_state()));
+}
+
+// A disk that fills up mid-checkpoint (here a 64 KiB file-size limit in a child process) is an
+// error the trainer can report, not the end of the process, and leaves no partial file behind.
+TEST(CheckpointTest, AFailedWriteIsAnErrorAndLeavesNoFile) {
+  const std::string dir = testing::MakeTempDir("ckpt");
+  TrainingState state = MakeState(5);
+  state.model["big"] = torch::ones({256, 1024});  // 1 MiB: far past the limit
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);  // the write fails with EFBIG instead of killing the process
+    const rlimit limit{64 << 10, 64 << 10};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    auto rec = SaveCheckpoint(dir, state);
+    _exit(rec.ok() ? 2 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "the save ended the process (signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the save did not report the failed write";
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "a partial checkpoint was left behind";
 }
 
 TEST(CheckpointTest, CorruptedLatestFallsBackToThePreviousWithAWarning) {

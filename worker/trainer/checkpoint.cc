@@ -79,11 +79,14 @@ Result<CheckpointRecord> SaveCheckpoint(const std::string& dir, const TrainingSt
   Status written = Status::Ok();
   uint32_t crc = 0;
   try {
+    // After a failed write (a full disk) the rest is dropped but reported as written: a short
+    // count makes LibTorch's zip writer throw, and its destructor throws again while that
+    // exception unwinds, which ends the process. The failure is returned below instead.
     archive.save_to([&](const void* data, size_t size) -> size_t {
-      if (!written.ok()) return 0;
+      if (!written.ok()) return size;
       crc = io::Crc32(crc, data, size);
       written = writer->Write(data, size);
-      return written.ok() ? size : 0;
+      return size;
     });
   } catch (const std::exception& e) {
     if (written.ok()) return InternalError(rec.path + ": cannot serialise the checkpoint: " + e.what());
