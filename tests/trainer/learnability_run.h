@@ -14,6 +14,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_paths.h"
+#include "tests/trainer/task_run_helpers.h"
 
 namespace mdetr::testing {
 
@@ -54,17 +55,9 @@ inline std::vector<std::string> RecipeCommand(const std::string& data, const std
 }
 
 // A metric of the last evaluation in a run's events (-1 when there is none).
-inline double LastEval(const std::string& events_path, const std::string& metric) {
-  std::istringstream lines(ReadFile(events_path));
-  std::string line;
-  double value = -1;
-  while (std::getline(lines, line)) {
-    auto ev = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (ev.is_object() && ev.value("type", "") == "eval" && ev.contains("metrics")) {
-      value = ev["metrics"].value(metric, -1.0);
-    }
-  }
-  return value;
+inline double LastEval(const std::string& out_dir, const std::string& metric) {
+  const auto evals = Events(out_dir, "eval");
+  return evals.empty() ? -1.0 : evals.back().value("metrics", nlohmann::json::object()).value(metric, -1.0);
 }
 
 struct Figures {
@@ -88,7 +81,7 @@ inline Figures TrainAndEvaluate(const std::string& name, const std::vector<std::
 
   // With 4 queries, precision@10 is the share of held-out expressions whose shape some query boxes
   // (IoU >= 0.5): what the model learned to localise. precision@1 adds picking the referred one.
-  const std::string before = dir + "/untrained/events.jsonl", after = dir + "/trained/events.jsonl";
+  const std::string before = dir + "/untrained", after = dir + "/trained";
   Figures f{LastEval(before, "precision@1"), LastEval(before, "precision@10"), LastEval(after, "precision@1"),
             LastEval(after, "precision@10")};
   std::cout << "held-out precision@1 " << f.p1_before << " -> " << f.p1_after
