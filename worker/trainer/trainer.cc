@@ -222,7 +222,18 @@ Status Task::Setup() {
   // Frozen detector parameters (model.frozen_weights) are in no group: they never change.
   optimizer_ = objective::MakeOptimizer(objective::SplitParameters(model_.module()), cfg_.optim);
   buckets_ = std::make_unique<GradientBuckets>(*coll_, model_.module().parameters());
-  if (cfg_.optim.ema) ema_ = std::make_unique<objective::ModelEma>(model_.module());
+  // EMA weights only where something trains (an evaluate run scores the weights it loaded), and a
+  // second model only to evaluate them; otherwise the trained model itself is evaluated. A
+  // full-size copy is 0.75 GB that the reference does not hold.
+  if (cfg_.optim.ema && cfg_.run.kind != "evaluate") {
+    ema_ = std::make_unique<objective::ModelEma>(model_.module());
+    if (!val_sets_.empty()) {
+      eval_model_ = TaskModel::Build(cfg_.model, false);
+      eval_model_.module().to(device_);
+      if (cfg_.run.channels_last) ToChannelsLast(eval_model_.module());
+      eval_model_.module().eval();
+    }
+  }
   // Every rank starts from rank 0's weights.
   auto params = model::NamedStateDict(model_.module());
   std::vector<torch::Tensor> all;
@@ -263,15 +274,6 @@ Status Task::BuildModels() {
   }
   model_.module().to(device_);
   if (cfg_.run.channels_last) ToChannelsLast(model_.module());
-  // A second model only where evaluation scores other weights than the trained ones (the EMA
-  // copy); otherwise the trained model itself is evaluated. A full-size copy is 0.75 GB that the
-  // reference does not hold.
-  if (cfg_.optim.ema && cfg_.run.kind != "evaluate" && !val_sets_.empty()) {
-    eval_model_ = TaskModel::Build(cfg_.model, false);
-    eval_model_.module().to(device_);
-    if (cfg_.run.channels_last) ToChannelsLast(eval_model_.module());
-    eval_model_.module().eval();
-  }
   return Status::Ok();
 }
 
