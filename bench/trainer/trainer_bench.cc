@@ -49,6 +49,8 @@ struct Options {
   int flops_batches = 4;
   bool json_output = false;
   std::string reference, trainer, keep;
+  std::string scales;  // "640" or "512,640": the shorter-side choices of both sides (default: the config's)
+  int max_size = 0;    // longer-side cap of both sides (default: the config's)
   uint64_t seed = 1;
 };
 
@@ -244,7 +246,8 @@ int Usage(const std::string& message) {
   std::cerr << "trainer_bench: " << message << "\n"
             << "usage: trainer_bench [--config tiny|r101] [--steps N] [--warmup W] [--batch B] [--threads T]\n"
             << "                     [--workers K] [--rounds R] [--device cpu|cuda] [--precision fp32|bf16]\n"
-            << "                     [--peak-tflops P] [--json] [--reference DIR] [--trainer PATH] [--keep DIR]\n";
+            << "                     [--peak-tflops P] [--json] [--reference DIR] [--trainer PATH] [--keep DIR]\n"
+            << "                     [--scales S1,S2,...] [--max-size M] [--seed N]\n";
   return 2;
 }
 
@@ -278,6 +281,8 @@ int main(int argc, char** argv) {
       else if (k == "--trainer") o.trainer = v;
       else if (k == "--keep") o.keep = v;
       else if (k == "--seed") o.seed = std::stoull(v);
+      else if (k == "--scales") o.scales = v;
+      else if (k == "--max-size") o.max_size = std::stoi(v);
       else return Usage("unknown option " + k);
     } catch (const std::exception&) {
       return Usage(k + ": expected a number, got '" + v + "'");
@@ -343,6 +348,9 @@ int main(int argc, char** argv) {
                  "run.precision=" + o.precision};
   if (o.batch > 0) s.overrides.push_back("optim.batch_size=" + std::to_string(o.batch));
   if (o.workers >= 0) s.overrides.push_back("data.num_workers=" + std::to_string(o.workers));
+  // One fixed scale takes the scale draws out of the comparison: each side draws its own.
+  if (!o.scales.empty()) s.overrides.push_back("data.scales=[" + o.scales + "]");
+  if (o.max_size > 0) s.overrides.push_back("data.max_size=" + std::to_string(o.max_size));
   auto cfg = mdetr::config::LoadExperiment(s.config_path, s.overrides);
   if (!cfg.ok()) {
     std::cerr << "trainer_bench: " << cfg.status().ToString() << "\n";

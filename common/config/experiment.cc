@@ -159,6 +159,7 @@ void ParseRun(Object& o, RunConfig* r) {
   o.Choice("device", &r->device, {"cpu", "cuda"});
   o.Choice("precision", &r->precision, {"fp32", "bf16"});
   o.Optional("channels_last", &r->channels_last);
+  o.Optional("retain_host_memory", &r->retain_host_memory);
   o.Optional("threads", &r->threads);
   o.Optional("deterministic", &r->deterministic);
   o.Optional("checkpoint_every_steps", &r->checkpoint_every_steps);

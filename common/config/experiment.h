@@ -111,6 +111,7 @@ struct RunConfig {
   std::string device = "cpu";     // cpu | cuda
   std::string precision = "fp32"; // fp32 | bf16 (autocast of the model's forward; losses stay fp32)
   bool channels_last = false;     // NHWC images and backbone weights (faster convolutions on GPUs)
+  bool retain_host_memory = true; // keep freed host memory for the next step (worker/trainer/host_memory.h)
   int threads = 0;                // intra-op threads; 0 = one per core
   bool deterministic = true;
   int checkpoint_every_steps = 0; // 0 = only at epoch ends

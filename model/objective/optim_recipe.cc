@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "model/nn/state_dict.h"
+#include "model/objective/fused_adamw.h"
 
 namespace mdetr::objective {
 
@@ -35,7 +36,7 @@ std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const ParameterGroups& gr
     pg.emplace_back(*params[i], std::make_unique<torch::optim::AdamWOptions>(
                                     torch::optim::AdamWOptions(lrs[i]).weight_decay(cfg.weight_decay)));
   }
-  return std::make_unique<torch::optim::AdamW>(pg, torch::optim::AdamWOptions(cfg.lr).weight_decay(cfg.weight_decay));
+  return std::make_unique<FusedAdamW>(pg, torch::optim::AdamWOptions(cfg.lr).weight_decay(cfg.weight_decay));
 }
 
 LrFactors ScheduleFactors(const config::OptimConfig& cfg, int epoch, int64_t step, int64_t total_steps) {

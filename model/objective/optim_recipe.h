@@ -1,7 +1,8 @@
-// The reference's optimisation recipe: AdamW (or SGD) over three parameter groups (everything
-// else / backbone / text encoder, chosen by name) with their own learning rates, gradient
-// clipping by global norm, the learning-rate schedules of util/optim.py applied AFTER each
-// optimizer step, and an exponential moving average of weights and buffers.
+// The reference's optimisation recipe: AdamW (computed by the fused kernel of fused_adamw.h) or
+// SGD over three parameter groups (everything else / backbone / text encoder, chosen by name)
+// with their own learning rates, gradient clipping by global norm, the learning-rate schedules of
+// util/optim.py applied AFTER each optimizer step, and an exponential moving average of weights
+// and buffers.
 #pragma once
 
 #include <torch/torch.h>

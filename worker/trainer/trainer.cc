@@ -21,6 +21,7 @@
 #include "worker/trainer/evaluation.h"
 #include "worker/trainer/event_log.h"
 #include "worker/trainer/gradient_buckets.h"
+#include "worker/trainer/host_memory.h"
 #include "worker/trainer/initial_weights.h"
 #include "worker/trainer/precision.h"
 #include "worker/trainer/task_model.h"
@@ -116,6 +117,9 @@ Status Task::Setup() {
     device_ = torch::Device(torch::kCUDA, 0);
   }
   ApplyDeterminism(device_, run.deterministic);
+  if (run.retain_host_memory) {
+    if (auto kept = RetainFreedHostMemory(); !kept.ok()) logging::LogWarn("run.retain_host_memory: " + kept.ToString());
+  }
   if (run.threads > 0) torch::set_num_threads(run.threads);
   torch::manual_seed(static_cast<uint64_t>(run.seed + o_.rendezvous.rank));
 
