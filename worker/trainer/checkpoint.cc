@@ -51,6 +51,8 @@ Result<CheckpointRecord> SaveCheckpoint(const std::string& dir, const TrainingSt
   for (const auto& [k, v] : state.model) archive.write("model/" + k, v, /*is_buffer=*/true);
   for (const auto& [k, v] : state.ema) archive.write("ema/" + k, v, true);
   archive.write("rng", state.rng_state, true);
+  if (state.rank_rng_states.defined()) archive.write("rng_ranks", state.rank_rng_states, true);
+  if (state.rank_cuda_rng_states.defined()) archive.write("rng_cuda_ranks", state.rank_cuda_rng_states, true);
   archive.write("meta", c10::IValue(nlohmann::json{{"step", state.at.step},
                                                    {"epoch", state.at.epoch},
                                                    {"position", state.at.position},
@@ -167,6 +169,8 @@ Result<TrainingState> LoadCheckpoint(const CheckpointRecord& rec) {
       }
     }
     archive.read("rng", s.rng_state, true);
+    if (torch::Tensor t; archive.try_read("rng_ranks", t, true)) s.rank_rng_states = t;
+    if (torch::Tensor t; archive.try_read("rng_cuda_ranks", t, true)) s.rank_cuda_rng_states = t;
     c10::IValue meta, optimizer;
     archive.read("meta", meta);
     auto nested = std::make_shared<torch::serialize::InputArchive>();

@@ -24,6 +24,7 @@
 #include "worker/trainer/host_memory.h"
 #include "worker/trainer/initial_weights.h"
 #include "worker/trainer/precision.h"
+#include "worker/trainer/rank_rng.h"
 #include "worker/trainer/task_model.h"
 #include "worker/trainer/task_targets.h"
 
@@ -297,6 +298,11 @@ Result<objective::LossDict> Task::Losses(const model::MdetrOutputs& out, const g
 }
 
 Status Task::Save(bool epoch_end) {
+  auto rng = GatherRngStates(*coll_, device_);  // collective: before rank 0 goes its own way
+  if (!rng.ok()) {
+    failure_ = {kExitInfrastructure, rng.status().message()};
+    return rng.status();
+  }
   if (coll_->rank() == 0) {
     TrainingState st;
     st.at = at_;
@@ -305,6 +311,8 @@ Status Task::Save(bool epoch_end) {
     // Written by the checkpoint into its own archive, with no serialised copy in memory.
     st.write_optimizer = [this](torch::serialize::OutputArchive& archive) { optimizer_->save(archive); };
     st.rng_state = at::detail::getDefaultCPUGenerator().get_state();
+    st.rank_rng_states = rng->cpu;
+    st.rank_cuda_rng_states = rng->cuda;
     st.config_yaml = o_.config_yaml;
     st.metrics = last_metrics_;
     const std::string dir = (fs::path(o_.output_dir) / "checkpoints").string();
@@ -347,9 +355,23 @@ Status Task::Resume() {
     }
   }
   if (auto opt = LoadOptimizerState(*st, *optimizer_); !opt.ok()) return opt.WithContext(chosen.path);
-  {
-    at::Generator gen = at::detail::getDefaultCPUGenerator();
-    gen.set_state(st->rng_state);
+  const int rank = coll_->rank();
+  Status restored = Status::Ok();
+  if (st->rank_rng_states.defined()) {
+    restored = RestoreRngStates({st->rank_rng_states, st->rank_cuda_rng_states}, rank, device_);
+  } else if (rank == 0) {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    generator.set_state(st->rng_state);
+  } else {
+    restored = NotFoundError("the checkpoint holds rank 0's random generator state only");
+  }
+  if (!restored.ok()) {
+    // Fresh streams, still distinct per rank and reproducible from the seed and the step.
+    torch::manual_seed(static_cast<uint64_t>(cfg_.run.seed + rank) + 1000003ull * static_cast<uint64_t>(st->at.step));
+    const std::string w = chosen.path + ": " + restored.message() + "; rank " + std::to_string(rank) +
+                          " continues with fresh random streams (its dropout masks differ from an uninterrupted run)";
+    logging::LogWarn(w);
+    events_->Emit({{"type", "warning"}, {"message", w}});
   }
   at_ = st->at;
   last_metrics_ = st->metrics;
