@@ -1,6 +1,6 @@
 // Training checkpoints: everything needed to continue a run exactly where it stopped — model
-// weights and buffers, optimizer state, EMA weights, step, epoch and position in the epoch, the
-// RNG state, the config and the last metrics — in one file written atomically (temporary file,
+// weights and buffers, optimizer state, EMA weights, step, epoch and position in the epoch, every
+// rank's random generator states (CPU, and GPU on CUDA runs), the config and the last metrics — in one file written atomically (temporary file,
 // fsync, rename, fsync of the folder) with a CRC-32 recorded beside it. Loading checks the CRC
 // and falls back to the previous checkpoint, with a warning, when the latest one is damaged.
 #pragma once
