@@ -362,7 +362,7 @@ TEST_F(PredictModelKindsTest, TrainerCheckpointOfASegmentationModelMatchesTheRef
   model::FillSyntheticWeights(*segm);
   trainer::TrainingState state;
   state.model = model::NamedStateDict(*segm);
-  state.rng_state = torch::zeros({1}, torch::kUInt8);
+  state.rank_rng_states = torch::zeros({1, 1}, torch::kUInt8);
   state.config_yaml = kSegmYaml;
   const std::string dir = *dir_ + "/train-segm";
   ASSERT_TRUE(trainer::SaveCheckpoint(dir, state).ok());

@@ -20,7 +20,7 @@ TrainingState MakeState(int64_t step) {
   s.model["w"] = torch::full({4, 4}, static_cast<float>(step));
   s.ema["w"] = torch::full({4, 4}, 0.5f);
   s.optimizer = "opaque-optimizer-bytes";
-  s.rng_state = at::detail::getDefaultCPUGenerator().get_state();
+  s.rank_rng_states = at::detail::getDefaultCPUGenerator().get_state().unsqueeze(0);
   s.config_yaml = "run: {seed: 1}";
   s.metrics = {{"R@1", 0.25}};
   return s;
@@ -40,7 +40,7 @@ TEST(CheckpointTest, RoundTripsEveryField) {
   EXPECT_EQ(st->optimizer, "opaque-optimizer-bytes");
   EXPECT_EQ(st->config_yaml, "run: {seed: 1}");
   EXPECT_DOUBLE_EQ(st->metrics.at("R@1"), 0.25);
-  EXPECT_TRUE(st->rng_state.equal(at::detail::getDefaultCPUGenerator().get_state()));
+  EXPECT_TRUE(st->rank_rng_states.equal(at::detail::getDefaultCPUGenerator().get_state().unsqueeze(0)));
 }
 
 // A disk that fills up mid-checkpoint (here a 64 KiB file-size limit in a child process) is an

@@ -50,8 +50,11 @@ Result<CheckpointRecord> SaveCheckpoint(const std::string& dir, const TrainingSt
   torch::serialize::OutputArchive archive;
   for (const auto& [k, v] : state.model) archive.write("model/" + k, v, /*is_buffer=*/true);
   for (const auto& [k, v] : state.ema) archive.write("ema/" + k, v, true);
-  archive.write("rng", state.rng_state, true);
-  if (state.rank_rng_states.defined()) archive.write("rng_ranks", state.rank_rng_states, true);
+  // "rng" (rank 0's row) is what readers of the one-rank layout look for.
+  if (state.rank_rng_states.defined()) {
+    archive.write("rng", state.rank_rng_states[0].clone(), true);
+    archive.write("rng_ranks", state.rank_rng_states, true);
+  }
   if (state.rank_cuda_rng_states.defined()) archive.write("rng_cuda_ranks", state.rank_cuda_rng_states, true);
   archive.write("meta", c10::IValue(nlohmann::json{{"step", state.at.step},
                                                    {"epoch", state.at.epoch},
@@ -168,8 +171,11 @@ Result<TrainingState> LoadCheckpoint(const CheckpointRecord& rec) {
         s.ema[key.substr(4)] = t;
       }
     }
-    archive.read("rng", s.rng_state, true);
-    if (torch::Tensor t; archive.try_read("rng_ranks", t, true)) s.rank_rng_states = t;
+    if (torch::Tensor t; archive.try_read("rng_ranks", t, true)) {
+      s.rank_rng_states = t;
+    } else if (archive.try_read("rng", t, true)) {
+      s.rank_rng_states = t.unsqueeze(0);
+    }
     if (torch::Tensor t; archive.try_read("rng_cuda_ranks", t, true)) s.rank_cuda_rng_states = t;
     c10::IValue meta, optimizer;
     archive.read("meta", meta);

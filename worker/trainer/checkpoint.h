@@ -47,10 +47,9 @@ struct TrainingState {
   std::string optimizer;
   std::function<void(torch::serialize::OutputArchive&)> write_optimizer;
   std::shared_ptr<torch::serialize::InputArchive> optimizer_archive;
-  torch::Tensor rng_state;                     // rank 0's default CPU generator
   // Every rank's generator states, row r for rank r ([world size, state bytes], uint8): the CPU
-  // generator's, and the GPU's for CUDA runs (undefined otherwise). Undefined in checkpoints
-  // written before they were recorded.
+  // generator's, and the GPU's for CUDA runs (undefined otherwise). A checkpoint written before
+  // every rank's was recorded loads with rank 0's row only.
   torch::Tensor rank_rng_states, rank_cuda_rng_states;
   std::string config_yaml;
   std::map<std::string, double> metrics;

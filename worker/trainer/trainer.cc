@@ -310,7 +310,6 @@ Status Task::Save(bool epoch_end) {
     if (ema_) st.ema = ema_->state();
     // Written by the checkpoint into its own archive, with no serialised copy in memory.
     st.write_optimizer = [this](torch::serialize::OutputArchive& archive) { optimizer_->save(archive); };
-    st.rng_state = at::detail::getDefaultCPUGenerator().get_state();
     st.rank_rng_states = rng->cpu;
     st.rank_cuda_rng_states = rng->cuda;
     st.config_yaml = o_.config_yaml;
@@ -356,16 +355,8 @@ Status Task::Resume() {
   }
   if (auto opt = LoadOptimizerState(*st, *optimizer_); !opt.ok()) return opt.WithContext(chosen.path);
   const int rank = coll_->rank();
-  Status restored = Status::Ok();
-  if (st->rank_rng_states.defined()) {
-    restored = RestoreRngStates({st->rank_rng_states, st->rank_cuda_rng_states}, rank, device_);
-  } else if (rank == 0) {
-    at::Generator generator = at::detail::getDefaultCPUGenerator();
-    generator.set_state(st->rng_state);
-  } else {
-    restored = NotFoundError("the checkpoint holds rank 0's random generator state only");
-  }
-  if (!restored.ok()) {
+  if (Status restored = RestoreRngStates({st->rank_rng_states, st->rank_cuda_rng_states}, rank, device_);
+      !restored.ok()) {
     // Fresh streams, still distinct per rank and reproducible from the seed and the step.
     torch::manual_seed(static_cast<uint64_t>(cfg_.run.seed + rank) + 1000003ull * static_cast<uint64_t>(st->at.step));
     const std::string w = chosen.path + ": " + restored.message() + "; rank " + std::to_string(rank) +
